@@ -1,0 +1,81 @@
+"""Session state synchronization between a LiveKit agent and the app its user holds.
+
+The agent owns the session; the frontend reads it from the agent's participant
+attributes and `session-sync` data events, and changes it with RPC or data commands.
+See docs/protocol.md for the wire contract.
+"""
+
+from .models import (
+    AudioSettings,
+    ConnectionState,
+    RoomConfig,
+    SessionConfig,
+    SessionState,
+    SessionType,
+    TurnDetection,
+    ValidationResult,
+    VoiceMode,
+)
+from .policy import ALLOWED_TRANSITIONS, TURN_PROFILES, TransitionError, TurnProfile, turn_profile
+from .protocol import (
+    ATTR_REQUESTED_TYPE,
+    MAX_PACKET_BYTES,
+    METHODS,
+    PROTOCOL_VERSION,
+    TOPIC,
+    ErrorCode,
+    ProtocolError,
+    SessionSyncEvent,
+    Snapshot,
+)
+from .room import LiveKitRoom, RoomListener, RoomPort
+from .synchronizer import SessionSynchronizer, SyncOptions
+from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
+from .version import __version__
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "ATTR_REQUESTED_TYPE",
+    "MAX_PACKET_BYTES",
+    "METHODS",
+    "PROTOCOL_VERSION",
+    "TOPIC",
+    "TURN_PROFILES",
+    "AudioSettings",
+    "ConnectionState",
+    "ErrorCode",
+    "LiveKitRoom",
+    "ProtocolError",
+    "RoomConfig",
+    "RoomListener",
+    "RoomPort",
+    "SessionConfig",
+    "SessionState",
+    "SessionSyncEvent",
+    "SessionSynchronizer",
+    "SessionType",
+    "Snapshot",
+    "SyncOptions",
+    "TransitionError",
+    "TurnDetection",
+    "TurnProfile",
+    "TurnTakingObservation",
+    "TurnTakingPort",
+    "TurnTakingTarget",
+    "ValidationResult",
+    "VoiceMode",
+    "__version__",
+    "turn_profile",
+]
+
+from livekit.agents import Plugin
+
+from .log import logger
+
+
+class SessionSyncPlugin(Plugin):
+    def __init__(self) -> None:
+        super().__init__(__name__, __version__, __package__, logger)
+
+
+Plugin.register_plugin(SessionSyncPlugin())

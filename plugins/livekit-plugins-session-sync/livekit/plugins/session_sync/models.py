@@ -1,0 +1,89 @@
+"""The session model, as the frontend's TypeScript types spell it on the wire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+SessionType = Literal["text", "voice-ptt", "voice-vad"]
+SessionState = Literal["idle", "active", "syncing", "ending", "error"]
+TurnDetection = Literal["server", "client", "none"]
+VoiceMode = Literal["push-to-talk", "continuous"]
+ConnectionState = Literal["disconnected", "connecting", "connected", "reconnecting"]
+
+SESSION_TYPES: tuple[SessionType, ...] = get_args(SessionType)
+SESSION_STATES: tuple[SessionState, ...] = get_args(SessionState)
+
+
+def _iso_utc(value: datetime) -> str:
+    # JavaScript's Date parses millisecond ISO 8601 with a Z suffix on every engine.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+IsoDatetime = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WireModel(BaseModel):
+    """Base for everything that crosses the wire: camelCase aliases, closed and immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    def to_wire(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class AudioSettings(WireModel):
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain_control: bool = True
+
+
+class RoomConfig(WireModel):
+    """The seed's `LiveKitRoomConfig`: what the frontend applies to its own connection."""
+
+    session_id: str = Field(min_length=1, max_length=128)
+    session_type: SessionType | None
+    turn_detection: TurnDetection
+    voice_activity_enabled: bool
+    adaptive_stream: bool = True
+    dynacast: bool = True
+    audio_settings: AudioSettings = AudioSettings()
+
+
+class SessionConfig(WireModel):
+    """The seed's `SessionConfig`, plus the session id and a revision that grows on every change."""
+
+    session_id: str
+    revision: int = Field(ge=0)
+    type: SessionType | None
+    state: SessionState
+    started_at: IsoDatetime | None = None
+    voice_mode: VoiceMode | None = None
+    is_muted: bool = False
+    turn_detection: TurnDetection = "none"
+    room_id: str | None = None
+    last_sync_at: IsoDatetime | None = None
+    sync_attempts: int = Field(default=0, ge=0)
+    inconsistency_detected: bool = False
+    voice_activity_enabled: bool = False
+
+
+class ValidationResult(WireModel):
+    """The seed's `SessionValidationResult`."""
+
+    is_valid: bool
+    inconsistencies: tuple[str, ...] = ()
+    corrections: dict[str, object] = Field(default_factory=dict)
+    needs_resync: bool = False

@@ -1,0 +1,348 @@
+"""The wire protocol: commands, replies, events and attributes. Pure: no I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from enum import IntEnum, StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from .models import RoomConfig, SessionConfig, SessionType, ValidationResult, WireModel
+
+PROTOCOL_VERSION = 1
+TOPIC = "session-sync"
+
+# LiveKit's limit for one reliable data packet and for an RPC payload (15 KiB).
+MAX_PACKET_BYTES = 15 * 1024
+
+EventType = Literal[
+    "session_state_sync", "room_state_change", "connection_interruption", "session_inconsistency"
+]
+
+# -- attributes ---------------------------------------------------------------------------
+
+ATTR_PREFIX = "session."
+ATTR_CONFIG = "session.config"
+ATTR_REVISION = "session.revision"
+ATTR_ID = "session.id"
+ATTR_TYPE = "session.type"
+ATTR_STATE = "session.state"
+ATTR_TURN_DETECTION = "session.turnDetection"
+ATTR_MUTED = "session.muted"
+ATTR_PUSH_TO_TALK = "session.pushToTalk"
+ATTR_PROTOCOL = "session.protocol"
+# Set by the frontend on its own participant to ask for a session type.
+ATTR_REQUESTED_TYPE = "session.requestedType"
+
+
+def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
+    """Every attribute the agent publishes, derived from one config so they never disagree."""
+    return {
+        ATTR_CONFIG: json.dumps(config.to_wire(), separators=(",", ":")),
+        ATTR_REVISION: str(config.revision),
+        ATTR_ID: config.session_id,
+        ATTR_TYPE: config.type or "none",
+        ATTR_STATE: config.state,
+        ATTR_TURN_DETECTION: config.turn_detection,
+        ATTR_MUTED: "true" if config.is_muted else "false",
+        ATTR_PUSH_TO_TALK: "pressed" if ptt_pressed else "released",
+        ATTR_PROTOCOL: str(PROTOCOL_VERSION),
+    }
+
+
+def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX)}
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    MALFORMED = "malformed"
+    UNKNOWN_METHOD = "unknown_method"
+    INVALID_PARAMS = "invalid_params"
+    FORBIDDEN = "forbidden"
+    INVALID_TRANSITION = "invalid_transition"
+    WRONG_SESSION_TYPE = "wrong_session_type"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    BUSY = "busy"
+    INTERNAL = "internal"
+
+
+class RpcErrorCode(IntEnum):
+    """RPC error codes; LiveKit reserves 1001-1999 for its own."""
+
+    MALFORMED = 2400
+    FORBIDDEN = 2403
+    UNKNOWN_METHOD = 2404
+    INVALID_TRANSITION = 2409
+    WRONG_SESSION_TYPE = 2412
+    PAYLOAD_TOO_LARGE = 2413
+    INVALID_PARAMS = 2422
+    RATE_LIMITED = 2429
+    BUSY = 2503
+    INTERNAL = 2500
+
+
+def rpc_code(code: ErrorCode) -> int:
+    return int(RpcErrorCode[code.name])
+
+
+class ProtocolError(Exception):
+    """An inbound message or command the agent refuses; the state is left as it was."""
+
+    def __init__(
+        self, code: ErrorCode, message: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class NoParams(Params):
+    pass
+
+
+class StartSessionParams(Params):
+    session_type: SessionType
+    session_id: str | None = Field(default=None, min_length=1, max_length=128)
+    room_config: RoomConfig | None = None
+
+
+class SwitchSessionParams(Params):
+    session_type: SessionType
+    room_config: RoomConfig | None = None
+
+
+class SetMutedParams(Params):
+    muted: bool
+
+
+class SyncParams(Params):
+    trigger: str = Field(default="manual", min_length=1, max_length=64)
+
+
+class SetSyncEnabledParams(Params):
+    enabled: bool
+
+
+Method = Literal[
+    "session.start",
+    "session.switch",
+    "session.end",
+    "session.set_muted",
+    "session.ptt_start",
+    "session.ptt_end",
+    "session.ptt_cancel",
+    "session.snapshot",
+    "session.validate",
+    "session.sync",
+    "session.set_sync_enabled",
+]
+
+PARAMS_BY_METHOD: Mapping[str, type[Params]] = {
+    "session.start": StartSessionParams,
+    "session.switch": SwitchSessionParams,
+    "session.end": NoParams,
+    "session.set_muted": SetMutedParams,
+    "session.ptt_start": NoParams,
+    "session.ptt_end": NoParams,
+    "session.ptt_cancel": NoParams,
+    "session.snapshot": NoParams,
+    "session.validate": NoParams,
+    "session.sync": SyncParams,
+    "session.set_sync_enabled": SetSyncEnabledParams,
+}
+METHODS: tuple[str, ...] = tuple(PARAMS_BY_METHOD)
+
+
+class Command(BaseModel):
+    """A decoded, checked command, whichever way it arrived."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    params: Params
+    request_id: str | None = None
+
+
+class RequestEnvelope(Params):
+    """A command sent as a data message on the `session-sync` topic."""
+
+    type: Literal["request"]
+    id: str = Field(min_length=1, max_length=64)
+    method: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    v: int = PROTOCOL_VERSION
+
+
+def _describe(err: ValidationError) -> tuple[str, list[dict[str, Any]]]:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(message)", "problem": e["msg"]}
+        for e in err.errors(include_url=False, include_input=False)
+    ]
+    text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return text, problems
+
+
+def _check_size(payload: bytes | str, limit: int) -> bytes:
+    raw = payload.encode() if isinstance(payload, str) else payload
+    if len(raw) > limit:
+        raise ProtocolError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"message is {len(raw)} bytes; the limit is {limit}",
+            {"size": len(raw), "limit": limit},
+        )
+    return raw
+
+
+def _parse_json(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ProtocolError(ErrorCode.MALFORMED, f"not valid JSON: {e}") from None
+
+
+def decode_params(method: str, params: Any, request_id: str | None = None) -> Command:
+    params_type = PARAMS_BY_METHOD.get(method)
+    if params_type is None:
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_METHOD,
+            f"unknown method {method!r}",
+            {"method": method, "known": list(METHODS)},
+        )
+    if not isinstance(params, dict):
+        raise ProtocolError(ErrorCode.INVALID_PARAMS, f"params of {method} must be a JSON object")
+    try:
+        parsed = params_type.model_validate(params)
+    except ValidationError as e:
+        text, problems = _describe(e)
+        raise ProtocolError(
+            ErrorCode.INVALID_PARAMS, f"bad params for {method}: {text}", {"problems": problems}
+        ) from None
+    return Command(method=method, params=parsed, request_id=request_id)
+
+
+def decode_rpc(method: str, payload: str, *, limit: int = MAX_PACKET_BYTES) -> Command:
+    """An RPC payload is the params object itself; an empty payload means no params."""
+    raw = _check_size(payload, limit)
+    return decode_params(method, _parse_json(raw) if raw.strip() else {})
+
+
+def decode_request(payload: bytes, *, limit: int = MAX_PACKET_BYTES) -> Command:
+    raw = _check_size(payload, limit)
+    data = _parse_json(raw)
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.MALFORMED, "a message must be a JSON object")
+    if data.get("type") != "request":
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_METHOD,
+            f"unknown message type {data.get('type')!r}; the agent accepts 'request'",
+            {"type": data.get("type")},
+        )
+    try:
+        envelope = RequestEnvelope.model_validate(data)
+    except ValidationError as e:
+        text, problems = _describe(e)
+        raise ProtocolError(
+            ErrorCode.INVALID_PARAMS, f"bad request: {text}", {"problems": problems}
+        ) from None
+    if envelope.v != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.INVALID_PARAMS,
+            f"protocol version {envelope.v} is not supported; this agent speaks {PROTOCOL_VERSION}",
+        )
+    return decode_params(envelope.method, envelope.params, envelope.id)
+
+
+def request_id_of(payload: bytes) -> str | None:
+    """Best-effort request id from a message that failed to decode, so the error can name it."""
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    rid = data.get("id") if isinstance(data, dict) else None
+    return rid if isinstance(rid, str) and len(rid) <= 64 else None
+
+
+# -- outbound -----------------------------------------------------------------------------
+
+
+class EventPayload(WireModel):
+    session_id: str
+    frontend_state: SessionConfig
+    room_state: dict[str, Any] | None = None
+    timestamp: int
+    trigger: str
+    detail: str | None = None
+    """What was found, on `session_inconsistency` events."""
+
+
+class SessionSyncEvent(WireModel):
+    """The seed's `SessionSyncEvent`, plus a per-agent sequence number and the protocol version."""
+
+    type: EventType
+    seq: int
+    payload: EventPayload
+    v: int = PROTOCOL_VERSION
+
+
+class Snapshot(WireModel):
+    type: Literal["snapshot"] = "snapshot"
+    seq: int
+    session: SessionConfig
+    room_config: RoomConfig | None
+    push_to_talk: bool
+    sync_enabled: bool
+    v: int = PROTOCOL_VERSION
+
+
+class Ack(WireModel):
+    type: Literal["ack"] = "ack"
+    id: str | None
+    method: str
+    result: SessionConfig | Snapshot | ValidationResult
+    v: int = PROTOCOL_VERSION
+
+
+class ErrorBody(WireModel):
+    code: ErrorCode
+    rpc_code: int
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorReply(WireModel):
+    type: Literal["error"] = "error"
+    id: str | None
+    method: str | None
+    error: ErrorBody
+    v: int = PROTOCOL_VERSION
+
+
+def error_reply(err: ProtocolError, *, request_id: str | None, method: str | None) -> ErrorReply:
+    return ErrorReply(
+        id=request_id,
+        method=method,
+        error=ErrorBody(
+            code=err.code, rpc_code=rpc_code(err.code), message=err.message, details=err.details
+        ),
+    )
+
+
+def encode(message: WireModel) -> bytes:
+    return json.dumps(message.to_wire(), separators=(",", ":")).encode()

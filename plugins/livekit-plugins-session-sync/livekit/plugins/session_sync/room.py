@@ -1,0 +1,157 @@
+"""The synchronizer's narrow view of a LiveKit room, and its adapter over `livekit.rtc.Room`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
+
+from livekit import rtc
+
+from .models import ConnectionState
+
+RpcHandler = Callable[[rtc.RpcInvocationData], Awaitable[str]]
+
+# Disconnect reasons after which the session ends on purpose rather than failing.
+INTENTIONAL_DISCONNECT_REASONS = frozenset(
+    {"CLIENT_INITIATED", "ROOM_DELETED", "ROOM_CLOSED", "PARTICIPANT_REMOVED", "SERVER_SHUTDOWN"}
+)
+
+
+class RoomListener(Protocol):
+    """What the room tells its user. Implementations must not raise."""
+
+    def on_data(self, sender: str | None, topic: str, payload: bytes) -> None: ...
+
+    def on_connection_state(self, state: ConnectionState, reason: str | None) -> None: ...
+
+    def on_participant_joined(self, identity: str) -> None: ...
+
+    def on_participant_left(self, identity: str) -> None: ...
+
+    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None: ...
+
+
+class RoomPort(Protocol):
+    """Everything the synchronizer needs from a room, and nothing more."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def local_identity(self) -> str: ...
+
+    @property
+    def connection_state(self) -> ConnectionState: ...
+
+    def local_attributes(self) -> Mapping[str, str]: ...
+
+    def remote_attributes(self, identity: str) -> Mapping[str, str] | None:
+        """The participant's attributes, or None when it is not in the room."""
+        ...
+
+    async def set_attributes(self, attributes: Mapping[str, str]) -> None: ...
+
+    async def send_data(
+        self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()
+    ) -> None: ...
+
+    def register_rpc(self, method: str, handler: RpcHandler) -> None: ...
+
+    def unregister_rpc(self, method: str) -> None: ...
+
+    def subscribe(self, listener: RoomListener) -> Callable[[], None]:
+        """Start delivering events to the listener; returns the function that stops it."""
+        ...
+
+
+_RTC_STATES: Mapping[int, ConnectionState] = {
+    rtc.ConnectionState.CONN_DISCONNECTED: "disconnected",
+    rtc.ConnectionState.CONN_CONNECTED: "connected",
+    rtc.ConnectionState.CONN_RECONNECTING: "reconnecting",
+}
+
+
+class LiveKitRoom:
+    """`RoomPort` over a connected `livekit.rtc.Room`."""
+
+    def __init__(self, room: rtc.Room) -> None:
+        self._room = room
+
+    @property
+    def name(self) -> str:
+        return self._room.name
+
+    @property
+    def local_identity(self) -> str:
+        return self._room.local_participant.identity
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        return _RTC_STATES.get(self._room.connection_state, "disconnected")
+
+    def local_attributes(self) -> Mapping[str, str]:
+        return self._room.local_participant.attributes
+
+    def remote_attributes(self, identity: str) -> Mapping[str, str] | None:
+        participant = self._room.remote_participants.get(identity)
+        return None if participant is None else participant.attributes
+
+    async def set_attributes(self, attributes: Mapping[str, str]) -> None:
+        await self._room.local_participant.set_attributes(dict(attributes))
+
+    async def send_data(
+        self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()
+    ) -> None:
+        await self._room.local_participant.publish_data(
+            payload, reliable=True, topic=topic, destination_identities=list(destinations)
+        )
+
+    def register_rpc(self, method: str, handler: RpcHandler) -> None:
+        self._room.local_participant.register_rpc_method(method, handler)
+
+    def unregister_rpc(self, method: str) -> None:
+        self._room.local_participant.unregister_rpc_method(method)
+
+    def subscribe(self, listener: RoomListener) -> Callable[[], None]:
+        room = self._room
+
+        def data_received(packet: rtc.DataPacket) -> None:
+            sender = packet.participant.identity if packet.participant else None
+            listener.on_data(sender, packet.topic or "", packet.data)
+
+        def reconnecting() -> None:
+            listener.on_connection_state("reconnecting", None)
+
+        def reconnected() -> None:
+            listener.on_connection_state("connected", None)
+
+        def disconnected(reason: rtc.DisconnectReason.ValueType) -> None:
+            listener.on_connection_state("disconnected", rtc.DisconnectReason.Name(reason))
+
+        def participant_connected(p: rtc.RemoteParticipant) -> None:
+            listener.on_participant_joined(p.identity)
+
+        def participant_disconnected(p: rtc.RemoteParticipant) -> None:
+            listener.on_participant_left(p.identity)
+
+        def attributes_changed(changed: dict[str, str], p: rtc.Participant) -> None:
+            if p.identity != room.local_participant.identity:
+                listener.on_participant_attributes(p.identity, changed)
+
+        handlers: list[tuple[str, Callable[..., None]]] = [
+            ("data_received", data_received),
+            ("reconnecting", reconnecting),
+            ("reconnected", reconnected),
+            ("disconnected", disconnected),
+            ("participant_connected", participant_connected),
+            ("participant_disconnected", participant_disconnected),
+            ("participant_attributes_changed", attributes_changed),
+        ]
+        for event, handler in handlers:
+            room.on(event, handler)  # type: ignore[arg-type]
+
+        def unsubscribe() -> None:
+            for event, handler in handlers:
+                room.off(event, handler)  # type: ignore[arg-type]
+
+        return unsubscribe

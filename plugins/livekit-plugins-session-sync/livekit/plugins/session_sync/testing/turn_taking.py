@@ -1,0 +1,44 @@
+"""An in-memory `TurnTakingPort` that records what the synchronizer asked of it."""
+
+from __future__ import annotations
+
+from ..models import TurnDetection
+from ..turn_taking import TurnTakingObservation, TurnTakingTarget
+
+
+class InMemoryTurnTaking:
+    def __init__(self) -> None:
+        self.turn_detection: TurnDetection = "none"
+        self.audio_input_enabled = False
+        self.user_turn_open = False
+        self.calls: list[str] = []
+        # Set to make the next `apply` fail, as a broken model or session would.
+        self.fail_next_apply: Exception | None = None
+
+    def observe(self) -> TurnTakingObservation:
+        return TurnTakingObservation(self.turn_detection, self.audio_input_enabled)
+
+    async def apply(self, target: TurnTakingTarget) -> None:
+        self.calls.append(
+            f"apply:{target.session_type}:{target.turn_detection}:{target.audio_input_enabled}"
+        )
+        if self.fail_next_apply is not None:
+            err, self.fail_next_apply = self.fail_next_apply, None
+            raise err
+        if target.turn_detection != self.turn_detection and self.user_turn_open:
+            self.user_turn_open = False
+            self.calls.append("commit")
+        self.turn_detection = target.turn_detection
+        self.audio_input_enabled = target.audio_input_enabled
+
+    async def start_user_turn(self) -> None:
+        self.calls.append("start")
+        self.user_turn_open = True
+
+    async def end_user_turn(self) -> None:
+        self.calls.append("commit")
+        self.user_turn_open = False
+
+    async def cancel_user_turn(self) -> None:
+        self.calls.append("clear")
+        self.user_turn_open = False
