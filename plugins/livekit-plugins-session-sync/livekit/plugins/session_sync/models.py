@@ -44,13 +44,19 @@ class WireModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class AudioSettings(WireModel):
+class InboundModel(WireModel):
+    """Sent by the frontend: strict, so `"yes"` is not taken for `true`."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class AudioSettings(InboundModel):
     echo_cancellation: bool = True
     noise_suppression: bool = True
     auto_gain_control: bool = True
 
 
-class RoomConfig(WireModel):
+class RoomConfig(InboundModel):
     """The seed's `LiveKitRoomConfig`: what the frontend applies to its own connection."""
 
     session_id: str = Field(min_length=1, max_length=128)

@@ -1,0 +1,141 @@
+"""A frontend's side of the protocol, for tests: sends commands, records what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from ..models import ConnectionState
+from ..protocol import ATTR_CONFIG, PROTOCOL_VERSION, TOPIC
+from ..room import RoomPort
+
+
+class ClientRoom(RoomPort, Protocol):
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+    ) -> str: ...
+
+
+async def eventually(
+    predicate: Callable[[], bool], *, timeout: float = 2.0, message: str = "condition"
+) -> None:
+    """Wait until `predicate()` holds, yielding to the loop; fail with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        await asyncio.sleep(0.001)
+
+
+class SessionSyncClient:
+    """Speaks the session-sync protocol from the user's side, as a frontend app would.
+
+    Everything received is kept as plain JSON dicts, exactly as a frontend would parse it.
+    """
+
+    def __init__(self, room: ClientRoom, agent_identity: str) -> None:
+        self.room = room
+        self.agent_identity = agent_identity
+        self.events: list[dict[str, Any]] = []
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.unsolicited: list[dict[str, Any]] = []
+        self.connection_states: list[ConnectionState] = []
+        self._ids = itertools.count(1)
+        self._unsubscribe = room.subscribe(self)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # -- RoomListener ---------------------------------------------------------------------
+
+    def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
+        if topic != TOPIC or sender != self.agent_identity:
+            return
+        message = json.loads(payload)
+        kind = message.get("type")
+        if kind in ("ack", "error") and message.get("id") is not None:
+            self.replies[message["id"]] = message
+        elif kind in ("ack", "error", "snapshot"):
+            self.unsolicited.append(message)
+        else:
+            self.events.append(message)
+
+    def on_connection_state(self, state: ConnectionState, reason: str | None) -> None:
+        self.connection_states.append(state)
+
+    def on_participant_joined(self, identity: str) -> None:
+        pass
+
+    def on_participant_left(self, identity: str) -> None:
+        pass
+
+    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
+        pass
+
+    # -- what the agent shows -------------------------------------------------------------
+
+    def agent_attributes(self) -> dict[str, str]:
+        return dict(self.room.remote_attributes(self.agent_identity) or {})
+
+    def session(self) -> dict[str, Any]:
+        """The session config as published in the agent's attributes."""
+        raw = self.agent_attributes().get(ATTR_CONFIG)
+        if raw is None:
+            raise AssertionError("the agent has not published a session")
+        parsed: dict[str, Any] = json.loads(raw)
+        return parsed
+
+    def events_of(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == event_type]
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def call(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Send a command by RPC; returns the parsed result or raises `rtc.RpcError`."""
+        reply = await self.room.perform_rpc(
+            destination_identity=self.agent_identity,
+            method=method,
+            payload=json.dumps(dict(params or {})),
+            response_timeout=5.0,
+        )
+        result: dict[str, Any] = json.loads(reply)
+        return result
+
+    async def send(
+        self, method: str, params: Mapping[str, Any] | None = None, *, request_id: str | None = None
+    ) -> str:
+        """Send a command as a data message; returns its request id."""
+        rid = request_id or f"req-{next(self._ids)}"
+        message = {
+            "type": "request",
+            "id": rid,
+            "method": method,
+            "params": dict(params or {}),
+            "v": PROTOCOL_VERSION,
+        }
+        await self.send_raw(json.dumps(message).encode())
+        return rid
+
+    async def send_raw(self, payload: bytes) -> None:
+        await self.room.send_data(payload, topic=TOPIC, destinations=(self.agent_identity,))
+
+    async def reply(self, request_id: str, *, timeout: float = 2.0) -> dict[str, Any]:
+        await eventually(
+            lambda: request_id in self.replies, timeout=timeout, message=f"reply to {request_id}"
+        )
+        return self.replies[request_id]
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float = 2.0
+    ) -> dict[str, Any]:
+        """Send a data command and wait for its ack or error."""
+        return await self.reply(await self.send(method, params), timeout=timeout)
