@@ -35,7 +35,12 @@ SEED_SESSION_FIELDS = {
 
 
 def _config(**overrides: object) -> SessionConfig:
-    base: dict[str, object] = {"session_id": "s1", "revision": 3, "type": "voice-ptt", "state": "active"}
+    base: dict[str, object] = {
+        "session_id": "s1",
+        "revision": 3,
+        "type": "voice-ptt",
+        "state": "active",
+    }
     return SessionConfig.model_validate({**base, **overrides})
 
 

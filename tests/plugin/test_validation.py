@@ -67,9 +67,7 @@ def test_turn_detection_mismatch_uses_the_seed_message_and_correction() -> None:
 
 
 def test_agent_listening_outside_a_press_needs_turn_taking_reapplied() -> None:
-    config = _config(
-        type="voice-ptt", turn_detection="client", voice_mode="push-to-talk"
-    )
+    config = _config(type="voice-ptt", turn_detection="client", voice_mode="push-to-talk")
     observed = _observed(config, turn_detection="client", audio_input_enabled=True)
     verdict = validate(config, observed, ptt_pressed=False)
     assert [i.check for i in verdict.inconsistencies] == ["audio_input"]

@@ -1,0 +1,125 @@
+"""The seed's four scenarios, driven from the app's side through the in-memory room."""
+
+import pytest
+
+from livekit.plugins.session_sync import SyncOptions
+from livekit.plugins.session_sync.testing.client import eventually
+
+from .conftest import Harness
+
+
+async def test_basic_session_sync(harness: Harness) -> None:
+    client = harness.client
+    idle = client.session()
+    assert idle["state"] == "idle" and idle["type"] is None and idle["roomId"] == "room-a"
+
+    result = await client.call("session.start", {"sessionType": "text"})
+    await harness.settle()
+
+    session = client.session()
+    assert result == session
+    assert session["type"] == "text"
+    assert session["state"] == "active"
+    assert session["turnDetection"] == "none"
+    assert session["voiceActivityEnabled"] is False
+    assert session["startedAt"].endswith("Z")
+    attrs = client.agent_attributes()
+    assert attrs["session.state"] == "active"
+    assert attrs["session.type"] == "text"
+    assert attrs["session.revision"] == str(session["revision"])
+
+    syncs = client.events_of("session_state_sync")
+    assert [e["payload"]["frontendState"]["state"] for e in syncs[-2:]] == ["syncing", "active"]
+    last = syncs[-1]["payload"]
+    assert last["sessionId"] == session["sessionId"]
+    assert last["trigger"] == "session.start"
+    assert isinstance(last["timestamp"], int)
+    assert harness.turns.audio_input_enabled is False
+
+
+async def test_voice_session_with_turn_detection(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-vad"})
+    await harness.settle()
+    session = client.session()
+    assert (session["turnDetection"], session["voiceMode"], session["voiceActivityEnabled"]) == (
+        "server",
+        "continuous",
+        True,
+    )
+    assert harness.turns.turn_detection == "server"
+    assert harness.turns.audio_input_enabled is True
+
+    reply = await client.request("session.switch", {"sessionType": "voice-ptt"})
+    assert reply["type"] == "ack"
+    assert reply["result"]["turnDetection"] == "client"
+    assert harness.turns.turn_detection == "client"
+    assert harness.turns.audio_input_enabled is False  # only while the button is held
+
+    await client.call("session.ptt_start")
+    assert harness.turns.audio_input_enabled is True
+    await harness.settle()
+    assert client.agent_attributes()["session.pushToTalk"] == "pressed"
+    await client.call("session.ptt_end")
+    assert harness.turns.audio_input_enabled is False
+    assert harness.turns.calls[-1] == "commit"
+
+
+async def test_connection_interruption_recovery(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-vad"})
+    await harness.settle()
+    seq_before = client.events[-1]["seq"]
+
+    harness.agent_room.simulate_reconnecting()
+    await harness.settle()
+    assert harness.sync.config.state == "syncing"
+    assert client.events[-1]["seq"] == seq_before  # nothing gets through while the link is down
+
+    harness.agent_room.simulate_reconnected()
+    await harness.settle()
+
+    after = client.events[[e["seq"] for e in client.events].index(seq_before) + 1 :]
+    types = [e["type"] for e in after]
+    assert types[0] == "connection_interruption"
+    assert types[-1] == "session_state_sync"
+    assert after[-1]["payload"]["trigger"] == "reconnected"
+    seqs = [e["seq"] for e in after]
+    assert seqs == sorted(seqs)
+    assert client.unsolicited[-1]["type"] == "snapshot"
+    assert client.session()["state"] == "active"
+    assert client.session() == after[-1]["payload"]["frontendState"]
+
+
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=0.01, validation_interval=0.02)]
+)
+async def test_validation_with_auto_correction(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.settle()
+    # Drift the agent behind the synchronizer's back: the mic opens outside a press.
+    harness.turns.audio_input_enabled = True
+
+    await eventually(lambda: bool(client.events_of("session_inconsistency")), message="a report")
+    await eventually(lambda: harness.turns.audio_input_enabled is False, message="the fix")
+    await harness.settle()
+    report = client.events_of("session_inconsistency")[0]["payload"]
+    assert report["trigger"].endswith(":audio_input")
+    assert "audio input is on" in report["detail"]
+    session = client.session()
+    assert session["inconsistencyDetected"] is True
+    assert session["syncAttempts"] >= 1
+    assert session["lastSyncAt"] is not None
+
+
+async def test_validate_on_request_returns_the_seed_result(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-vad"})
+    harness.turns.turn_detection = "client"
+    result = await client.call("session.validate")
+    assert result["isValid"] is False
+    assert result["needsResync"] is True
+    assert any("turn detection" in text for text in result["inconsistencies"])
+    assert harness.turns.turn_detection == "server"
+    assert (await client.call("session.validate"))["isValid"] is True
