@@ -1,6 +1,7 @@
 """Whatever the app, the network and the room throw at it, the session stays coherent."""
 
 import asyncio
+import contextlib
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -88,10 +89,8 @@ async def _run(script: list[tuple[str, object]], final_disconnect: bool) -> None
         agent_up = agent_room.connection_state == "connected"
         if kind == "rpc" and agent_up and user_room.connection_state == "connected":
             method, params = arg  # type: ignore[misc]
-            try:
+            with contextlib.suppress(Exception):
                 await client.call(method, params)
-            except Exception:
-                pass
         elif kind == "data" and user_room.connection_state == "connected":
             method, params = arg  # type: ignore[misc]
             await client.send(method, params)

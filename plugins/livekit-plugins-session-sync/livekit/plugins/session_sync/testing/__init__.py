@@ -1,5 +1,7 @@
-"""Test doubles for code built on session-sync: an in-memory LiveKit room."""
+"""Test doubles for code built on session-sync: an in-memory LiveKit room, an in-memory
+turn-taking, and a frontend-side protocol client."""
 
+from .client import ClientRoom, SessionSyncClient, eventually
 from .room import (
     MAX_ATTRIBUTES_BYTES,
     AttributesError,
@@ -8,12 +10,17 @@ from .room import (
     ParticipantKind,
     ReceivedData,
 )
+from .turn_taking import InMemoryTurnTaking
 
 __all__ = [
     "MAX_ATTRIBUTES_BYTES",
     "AttributesError",
+    "ClientRoom",
     "InMemoryRoom",
     "InMemoryServer",
+    "InMemoryTurnTaking",
     "ParticipantKind",
     "ReceivedData",
+    "SessionSyncClient",
+    "eventually",
 ]
