@@ -123,3 +123,53 @@ async def test_validate_on_request_returns_the_seed_result(harness: Harness) -> 
     assert any("turn detection" in text for text in result["inconsistencies"])
     assert harness.turns.turn_detection == "server"
     assert (await client.call("session.validate"))["isValid"] is True
+
+
+@pytest.mark.parametrize(
+    "options",
+    [SyncOptions(initial_sync_delay=3600, validation_interval=3600, max_press_seconds=0.05)],
+)
+async def test_press_held_past_the_limit_is_ended_for_the_user(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-ptt"})
+    await client.call("session.ptt_start")
+    await eventually(lambda: not harness.sync.ptt_pressed, message="the press to end")
+    await harness.settle()
+    assert harness.turns.audio_input_enabled is False
+    assert harness.turns.calls[-1] == "commit"
+    assert client.agent_attributes()["session.pushToTalk"] == "released"
+    assert client.events[-1]["payload"]["trigger"] == "ptt_max_duration"
+
+
+async def test_rejoining_user_gets_a_snapshot_of_the_running_session(harness: Harness) -> None:
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    await harness.user_room.disconnect()
+    await harness.settle()
+    assert harness.sync.config.state == "active"  # a user leaving is not the end of the session
+
+    rejoined = SessionSyncClient(await harness.server.connect("room-a", "user"), "agent")
+    await harness.settle()
+    snapshot = rejoined.unsolicited[-1]
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["session"]["type"] == "voice-vad"
+    assert rejoined.session() == snapshot["session"]
+    assert (await rejoined.call("session.set_muted", {"muted": True}))["isMuted"] is True
+
+
+async def test_lost_connection_moves_the_session_to_error(harness: Harness) -> None:
+    seen: list[str] = []
+    harness.sync.on_event(lambda e: seen.append(f"{e.type}:{e.payload.trigger}"))
+    await harness.client.call("session.start", {"sessionType": "text"})
+    await harness.agent_room.disconnect("SIGNAL_CLOSE")
+    await harness.settle()
+    assert harness.sync.config.state == "error"
+    assert seen[-1] == "room_state_change:disconnected:SIGNAL_CLOSE"
+
+
+async def test_room_closed_by_the_app_moves_the_session_to_ending(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "text"})
+    harness.server.delete_room("room-a")
+    await harness.settle()
+    assert harness.sync.config.state == "ending"

@@ -83,6 +83,9 @@ class SyncOptions:
     """Commands waiting for the session at once; more are refused as busy."""
     outbox_limit: int = 128
     """Events held while the link is down; the oldest go first, and the gap in `seq` shows it."""
+    max_press_seconds: float | None = 60.0
+    """A push-to-talk press held longer is ended for the user (a lost release must not leave
+    the microphone open). None turns the guard off."""
 
 
 class SessionSynchronizer:
@@ -120,6 +123,7 @@ class SessionSynchronizer:
         self._listeners: list[EventCallback] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._press_guard: asyncio.TimerHandle | None = None
         self._started = False
         self._closed = False
 
@@ -189,6 +193,7 @@ class SessionSynchronizer:
         for method in METHODS:
             with contextlib.suppress(Exception):
                 self._room.unregister_rpc(method)
+        self._cancel_press_guard()
         tasks = [*self._tasks, *([self._timer] if self._timer else [])]
         for task in tasks:
             task.cancel()
@@ -221,12 +226,37 @@ class SessionSynchronizer:
         updated = SessionConfig.model_validate(merged)
         check_transition(current.state, updated.state)
         self._config = updated
-        if ptt_pressed is not None:
+        if ptt_pressed is not None and ptt_pressed != self._ptt_pressed:
             self._ptt_pressed = ptt_pressed
+            if ptt_pressed:
+                self._arm_press_guard()
+            else:
+                self._cancel_press_guard()
         await self._publish_attributes()
         if event is not None:
             await self._emit(event, trigger, detail=detail)
         return updated
+
+    def _arm_press_guard(self) -> None:
+        self._cancel_press_guard()
+        if self._opts.max_press_seconds is not None:
+            self._press_guard = asyncio.get_running_loop().call_later(
+                self._opts.max_press_seconds,
+                lambda: self._spawn(self._release_stuck_press(), "session-sync-press-guard"),
+            )
+
+    def _cancel_press_guard(self) -> None:
+        if self._press_guard is not None:
+            self._press_guard.cancel()
+            self._press_guard = None
+
+    async def _release_stuck_press(self) -> None:
+        if self._ptt_pressed:
+            logger.warning(
+                "push-to-talk held for %.0f s; ending the press", self._opts.max_press_seconds
+            )
+            with contextlib.suppress(ProtocolError):
+                await self.request("session.ptt_end", trigger="ptt_max_duration")
 
     # -- commands -------------------------------------------------------------------------
 
