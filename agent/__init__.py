@@ -1,0 +1,1 @@
+"""session-sync LiveKit Agents worker."""

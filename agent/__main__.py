@@ -1,0 +1,63 @@
+"""`python -m agent console|console --text|dev|start|download-files`: the framework's own CLI."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from .models import ModelFilesMissing, plan_turn_detector, register_download_plugins
+from .settings import SettingsError, load_settings
+
+PORTAUDIO_HELP = (
+    "The console needs the PortAudio library, even in text mode.\n"
+    "  Debian/Ubuntu: sudo apt-get install -y libportaudio2\n"
+    "  Fedora:        sudo dnf install -y portaudio\n"
+    "  macOS:         brew install portaudio\n"
+    "or start it with ./scripts/console, which installs it for you."
+)
+
+
+def _fail(message: str) -> None:
+    print(f"session-sync: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _check_console_prerequisites() -> None:
+    try:
+        import sounddevice  # type: ignore[import-untyped]  # noqa: F401
+    except OSError:
+        _fail(PORTAUDIO_HELP)
+
+
+def main(argv: list[str]) -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        _fail(f"invalid settings:\n{e}")
+    command = argv[1] if len(argv) > 1 else ""
+    # The framework's CLI is marked deprecated in favour of one without `console --text`.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"livekit\.")
+    if command == "download-files":
+        register_download_plugins(settings.turn_detector)
+    else:
+        try:
+            plan = plan_turn_detector(
+                settings.turn_detector, fallback=settings.turn_detector_fallback
+            )
+        except ModelFilesMissing as e:
+            _fail(str(e))
+        if plan.problem:
+            print(f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing")
+        register_download_plugins(plan.effective)
+    if command == "console":
+        _check_console_prerequisites()
+
+    from livekit.agents import cli
+
+    from .server import build_server
+
+    cli.run_app(build_server(settings))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

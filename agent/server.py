@@ -1,0 +1,176 @@
+"""The worker: prewarm loads the models once; each job runs one agent kept in step by the plugin."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import (
+    Agent,
+    AgentServer,
+    AgentSession,
+    JobContext,
+    JobProcess,
+    StopResponse,
+    llm,
+    room_io,
+)
+
+from livekit.plugins.session_sync import (
+    ATTR_REQUESTED_TYPE,
+    LiveKitRoom,
+    RoomPort,
+    SessionSynchronizer,
+    SessionType,
+    turn_profile,
+)
+from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
+
+from .console import ConsoleCommands, ConsoleSession, log_event
+from .models import LoadedModels, load_models, plan_turn_detector
+from .responder import OfflineResponder
+from .session_type import ChosenType, choose_session_type
+from .settings import Settings, load_settings
+from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
+
+logger = logging.getLogger("session-sync.worker")
+
+
+class SessionSyncAgent(Agent):
+    async def on_user_turn_completed(
+        self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
+    ) -> None:
+        # An empty push-to-talk press (or a cleared one) must not make the agent talk.
+        if not (new_message.text_content or "").strip():
+            raise StopResponse()
+
+
+@dataclass
+class Prewarmed:
+    settings: Settings
+    models: LoadedModels
+
+
+def prewarm(proc: JobProcess) -> None:
+    settings = load_settings()
+    plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(plan))
+
+
+def _model_or_none(value: str | None) -> str | None:
+    return None if value is None or value.lower() == "none" else value
+
+
+def build_session(
+    settings: Settings,
+    models: LoadedModels,
+    session_type: SessionType,
+    *,
+    session_cls: type[AgentSession[Any]] = AgentSession,
+    **overrides: Any,
+) -> tuple[AgentSession[Any], AgentSessionTurnTaking]:
+    """An AgentSession whose turn-taking starts as the session type says, and its port."""
+    voice_ready = settings.has_livekit_credentials
+    if not voice_ready:
+        logger.warning(
+            "no LIVEKIT_API_KEY/LIVEKIT_API_SECRET: speech-to-text and text-to-speech are off, "
+            "so voice sessions cannot hear or speak (text works)"
+        )
+    options: dict[str, Any] = {
+        "llm": settings.llm_model or OfflineResponder(),
+        "stt": _model_or_none(settings.stt_model) if voice_ready else None,
+        "tts": _model_or_none(settings.tts_model) if voice_ready else None,
+        "vad": models.vad,
+        **overrides,
+    }
+    server_mode = models.server_turn_detection()
+    initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
+    session = session_cls(turn_handling={"turn_detection": initial}, **options)
+    timers = PushToTalkTimers(
+        transcript_timeout=settings.ptt_transcript_timeout_seconds,
+        stt_flush_duration=settings.ptt_stt_flush_seconds,
+    )
+    return session, AgentSessionTurnTaking(session, server_mode=server_mode, timers=timers)
+
+
+async def start_sync(
+    settings: Settings,
+    room: RoomPort,
+    turns: AgentSessionTurnTaking,
+    *,
+    linked_identity: str,
+    chosen: ChosenType,
+) -> SessionSynchronizer:
+    sync = SessionSynchronizer(
+        room,
+        turn_taking=turns,
+        linked_identity=linked_identity,
+        options=settings.sync_options(),
+    )
+    sync.on_event(log_event)
+    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
+    return sync
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    prewarmed: Prewarmed = ctx.proc.userdata["prewarmed"]
+    settings, models = prewarmed.settings, prewarmed.models
+    if ctx.is_fake_job():
+        await _run_console(ctx, settings, models)
+        return
+
+    await ctx.connect()
+    participant = await ctx.wait_for_participant()
+    chosen = choose_session_type(
+        [
+            (
+                f"participant attribute {ATTR_REQUESTED_TYPE}",
+                participant.attributes.get(ATTR_REQUESTED_TYPE),
+            ),
+            ("dispatch metadata", ctx.job.metadata),
+            ("room metadata", ctx.room.metadata),
+        ],
+        settings.default_session_type,
+    )
+    session, turns = build_session(settings, models, chosen.session_type)
+    await session.start(
+        SessionSyncAgent(instructions=settings.agent_instructions),
+        room=ctx.room,
+        # The session outlives a user's brief disconnect; RoomIO relinks them when they rejoin.
+        room_options=room_io.RoomOptions(
+            participant_identity=participant.identity, close_on_disconnect=False
+        ),
+    )
+    sync = await start_sync(
+        settings, LiveKitRoom(ctx.room), turns, linked_identity=participant.identity, chosen=chosen
+    )
+    ctx.add_shutdown_callback(sync.aclose)
+
+
+async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
+    """Console mode has no real room: the agent and a simulated app share an in-memory one,
+    so slash commands travel the same protocol a frontend uses."""
+    chosen = choose_session_type(
+        [("dispatch metadata", ctx.job.metadata)], settings.default_session_type
+    )
+    local = InMemoryServer()
+    agent_room = await local.connect("console", "agent", kind="agent")
+    app_room = await local.connect("console", "console-user")
+    session, turns = build_session(
+        settings, models, chosen.session_type, session_cls=ConsoleSession
+    )
+    assert isinstance(session, ConsoleSession)
+    session.commands = ConsoleCommands(SessionSyncClient(app_room, "agent"))
+    await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
+    sync = await start_sync(
+        settings, agent_room, turns, linked_identity="console-user", chosen=chosen
+    )
+    ctx.add_shutdown_callback(sync.aclose)
+    logger.info("console ready: type a message, or /help for session commands")
+
+
+def build_server(settings: Settings) -> AgentServer:
+    server = AgentServer(setup_fnc=prewarm)
+    server.rtc_session(agent_name=settings.agent_name)(entrypoint)
+    return server

@@ -1,0 +1,360 @@
+"""Worker settings, read from the environment and `.env`, checked at start-up.
+
+Every field maps to the environment variable of the same name in capitals, with no
+prefix (``sync_interval_seconds`` <- ``SYNC_INTERVAL_SECONDS``). Environment variables
+win over `.env`; empty values are ignored, so ``LIVEKIT_URL=`` in `.env` means "unset".
+
+Call :func:`load_settings` once at start-up: it returns a frozen :class:`Settings` or
+raises :class:`SettingsError` with one line per bad value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livekit.plugins.session_sync import SessionType, SyncOptions
+
+TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
+TurnDetectorFallback = Literal["vad-only", "refuse"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+DISABLED = "none"
+"""The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
+
+URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
+
+DEFAULT_INSTRUCTIONS = (
+    "You are a friendly, helpful assistant talking with a user by voice or text. "
+    "Keep answers short and clear, use plain sentences without markdown or emoji, "
+    "and ask a brief question when a request is unclear."
+)
+
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+_LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+
+
+class SettingsError(Exception):
+    """The settings could not be loaded; ``str(err)`` has one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class Settings(BaseSettings):
+    """All worker settings. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        case_sensitive=False,
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+    livekit_url: str | None = None
+    """LiveKit server URL (ws://, wss://, http:// or https://); unset for console mode."""
+    livekit_api_key: str | None = None
+    """LiveKit API key; also used for LiveKit Inference models."""
+    livekit_api_secret: SecretStr | None = None
+    """LiveKit API secret; also used for LiveKit Inference models."""
+
+    agent_name: str = ""
+    """Empty: automatic dispatch to every new room. Set: explicit dispatch by this name."""
+    agent_instructions: str = DEFAULT_INSTRUCTIONS
+    """System instructions given to the language model."""
+    default_session_type: SessionType = "text"
+    """Session type used when the dispatch or room metadata does not choose one."""
+
+    initial_sync_delay_seconds: PositiveSeconds = 1.0
+    """Seconds from session start to the first state validation."""
+    sync_interval_seconds: PositiveSeconds = 5.0
+    """Seconds between periodic state validations."""
+
+    turn_detector: TurnDetectorChoice = "audio"
+    """End-of-turn model for voice-vad sessions."""
+    turn_detector_fallback: TurnDetectorFallback = "vad-only"
+    """What to do when the selected turn detector's model files are missing."""
+
+    llm_model: str | None = None
+    """LiveKit Inference LLM such as openai/gpt-4.1-mini; unset or none = offline responder."""
+    stt_model: str | None = "deepgram/nova-3"
+    """LiveKit Inference speech-to-text model; none disables it."""
+    tts_model: str | None = "cartesia/sonic-3"
+    """LiveKit Inference text-to-speech model; none disables it."""
+
+    ptt_transcript_timeout_seconds: PositiveSeconds = 5.0
+    """How long a released push-to-talk press waits for the final transcript."""
+    ptt_stt_flush_seconds: NonNegativeSeconds = 2.0
+    """Silence fed to the speech-to-text stream to flush it when a press is released."""
+    ptt_max_press_seconds: PositiveSeconds = 60.0
+    """A push-to-talk press held longer than this is released automatically."""
+
+    log_level: LogLevel = "INFO"
+    """Log level of the worker."""
+
+    # -- normalisation and checks -------------------------------------------------
+
+    @field_validator("livekit_url", "livekit_api_key", "livekit_api_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = next((s for s in URL_SCHEMES if value.lower().startswith(s)), None)
+        if scheme is None or len(value) == len(scheme):
+            raise ValueError(
+                "use a URL starting with ws://, wss://, http:// or https://, "
+                "e.g. wss://my-project.livekit.cloud"
+            )
+        return value
+
+    @field_validator(
+        "default_session_type",
+        "turn_detector",
+        "turn_detector_fallback",
+        "log_level",
+        mode="before",
+    )
+    @classmethod
+    def _fold_case(cls, value: Any, info: ValidationInfo) -> Any:
+        # Accept "Voice-VAD" or "debug"; anything else is left for the Literal check,
+        # so the error shows the value as it was written.
+        if isinstance(value, str):
+            choices = _literal_choices(info.field_name or "")
+            for candidate in (value.strip(), value.strip().lower(), value.strip().upper()):
+                if candidate in choices:
+                    return candidate
+        return value
+
+    @field_validator("agent_name", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("agent_instructions")
+    @classmethod
+    def _check_instructions(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("llm_model", "stt_model", "tts_model", mode="before")
+    @classmethod
+    def _model_or_none(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.lower() == DISABLED:
+                return None
+            if not value or any(ch.isspace() for ch in value):
+                raise ValueError(
+                    "use a LiveKit Inference model such as provider/model, or none to disable"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _check_credentials_pair(self) -> Settings:
+        has_key = self.livekit_api_key is not None
+        has_secret = self.livekit_api_secret is not None
+        if has_key != has_secret:
+            present, missing = (
+                ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+                if has_key
+                else ("LIVEKIT_API_SECRET", "LIVEKIT_API_KEY")
+            )
+            raise ValueError(f"{present} is set but {missing} is not: set both, or neither")
+        return self
+
+    # -- derived values -----------------------------------------------------------
+
+    @property
+    def has_livekit_credentials(self) -> bool:
+        """Both LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set."""
+        return bool(
+            self.livekit_api_key
+            and self.livekit_api_secret is not None
+            and self.livekit_api_secret.get_secret_value()
+        )
+
+    @property
+    def uses_offline_responder(self) -> bool:
+        """No LLM_MODEL is configured, so the built-in offline responder answers."""
+        return self.llm_model is None
+
+    def sync_options(self) -> SyncOptions:
+        """The session-sync plugin options these settings describe."""
+        return SyncOptions(
+            initial_sync_delay=self.initial_sync_delay_seconds,
+            validation_interval=self.sync_interval_seconds,
+            max_press_seconds=self.ptt_max_press_seconds,
+        )
+
+    def inference_models(self) -> dict[str, str]:
+        """The configured LiveKit Inference models, by environment variable name."""
+        models = {
+            "LLM_MODEL": self.llm_model,
+            "STT_MODEL": self.stt_model,
+            "TTS_MODEL": self.tts_model,
+        }
+        return {name: model for name, model in models.items() if model is not None}
+
+    def startup_warnings(self) -> list[str]:
+        """Problems that do not stop the worker but are worth logging at start-up."""
+        warnings: list[str] = []
+        models = self.inference_models()
+        if models and not self.has_livekit_credentials:
+            names = ", ".join(models)
+            warnings.append(
+                f"{names} use LiveKit Inference, which needs LIVEKIT_API_KEY and "
+                "LIVEKIT_API_SECRET; without them those models fail when first used "
+                "(set the variable to none to turn a model off)"
+            )
+        return warnings
+
+    def export_livekit_env(self, environ: MutableMapping[str, str] | None = None) -> list[str]:
+        """Copy LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET into ``environ``.
+
+        livekit-agents (its CLI and LiveKit Inference) reads these from the process
+        environment only, not from `.env`. Values already in ``environ`` are kept.
+        Returns the names that were added. ``environ`` defaults to ``os.environ``.
+        """
+        target: MutableMapping[str, str] = os.environ if environ is None else environ
+        secret = self.livekit_api_secret.get_secret_value() if self.livekit_api_secret else None
+        values = dict(
+            zip(_LIVEKIT_ENV, (self.livekit_url, self.livekit_api_key, secret), strict=True)
+        )
+        added: list[str] = []
+        for name, value in values.items():
+            if value is not None and not target.get(name):
+                target[name] = value
+                added.append(name)
+        return added
+
+    @classmethod
+    def env_names(cls) -> tuple[str, ...]:
+        """The environment variable of every field, in declaration order."""
+        return tuple(env_name(field) for field in cls.model_fields)
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and `.env`, with ``overrides`` on top.
+
+    ``overrides`` take field names in either case (``sync_interval_seconds=2`` or
+    ``SYNC_INTERVAL_SECONDS=2``); pydantic-settings' own ``_env_file=None`` etc. pass
+    through. Raises :class:`SettingsError` naming every bad variable and value.
+    """
+    fields = Settings.model_fields
+    kwargs: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, value in overrides.items():
+        if key.startswith("_"):
+            kwargs[key] = value
+        elif key.lower() in fields:
+            kwargs[key.lower()] = value
+        else:
+            unknown.append(
+                f"{key!r} is not a setting: use one of {', '.join(Settings.env_names())}"
+            )
+    if unknown:
+        raise SettingsError(unknown)
+    try:
+        return Settings(**kwargs)
+    except ValidationError as exc:
+        raise SettingsError(_describe_errors(exc.errors())) from None
+
+
+# -- error messages ---------------------------------------------------------------
+
+
+def _literal_choices(field: str) -> tuple[str, ...]:
+    info = Settings.model_fields.get(field)
+    annotation = info.annotation if info else None
+    if get_origin(annotation) is Literal:
+        return tuple(str(choice) for choice in get_args(annotation))
+    return ()
+
+
+def _number_range(field: str) -> str:
+    parts: list[str] = []
+    for meta in Settings.model_fields[field].metadata:
+        if (gt := getattr(meta, "gt", None)) is not None:
+            parts.append(f"greater than {gt:g}")
+        if (ge := getattr(meta, "ge", None)) is not None:
+            parts.append(f"{ge:g} or more")
+    return " and ".join(parts)
+
+
+def _accepted(field: str, error: ErrorDetails) -> str:
+    kind = error["type"]
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind == "literal_error":
+        return "use one of " + ", ".join(_literal_choices(field))
+    if kind in ("greater_than", "greater_than_equal"):
+        return f"must be {_number_range(field)}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        limits = _number_range(field)
+        return "must be a number of seconds" + (f" {limits}" if limits else "")
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind in ("string_type", "string_sub_type"):
+        return "must be text"
+    return str(error["msg"])
+
+
+def _show(field: str, value: Any) -> str:
+    if field == "livekit_api_secret":
+        return "'***'"
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return repr(value if isinstance(value, str) else str(value))
+
+
+def _describe_errors(errors: list[ErrorDetails]) -> list[str]:
+    order = {field: i for i, field in enumerate(Settings.model_fields)}
+    errors = sorted(errors, key=lambda e: order.get(str(e["loc"][0]) if e["loc"] else "", -1))
+    problems: list[str] = []
+    seen: set[str] = set()
+    for error in errors:
+        loc = error["loc"]
+        field = loc[0] if loc and isinstance(loc[0], str) else None
+        if field is None or field not in Settings.model_fields:
+            # a check across several fields; its message names the variables
+            ctx: Mapping[str, Any] = error.get("ctx") or {}
+            line = str(ctx.get("error", error["msg"]))
+        else:
+            if field in seen:  # a union reports once per member; one line is enough
+                continue
+            seen.add(field)
+            value = _show(field, error["input"])
+            line = f"{env_name(field)}={value} is not accepted: {_accepted(field, error)}"
+        problems.append(line)
+    return problems

@@ -1,0 +1,118 @@
+"""The session-sync turn-taking port over a running `AgentSession`: text, push-to-talk and VAD."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from livekit.agents import AgentSession
+from livekit.agents.voice.turn import TurnDetectionMode
+
+from livekit.plugins.session_sync import (
+    SessionType,
+    TurnDetection,
+    TurnTakingObservation,
+    TurnTakingTarget,
+)
+
+logger = logging.getLogger("session-sync.turns")
+
+MANUAL: Literal["manual"] = "manual"
+
+
+@dataclass(frozen=True)
+class PushToTalkTimers:
+    transcript_timeout: float = 5.0
+    """How long a released press waits for the final transcript before committing anyway."""
+    stt_flush_duration: float = 2.0
+    """Silence fed to an STT that cannot flush on demand, to draw out the final transcript."""
+
+
+def framework_turn_detection(
+    turn_detection: TurnDetection, server_mode: TurnDetectionMode
+) -> TurnDetectionMode:
+    """The framework's mode for a session-sync turn detection: the agent decides only for VAD."""
+    return server_mode if turn_detection == "server" else MANUAL
+
+
+class AgentSessionTurnTaking:
+    """Drives an `AgentSession`'s turn detection and audio input for the session type.
+
+    `server_mode` is what "the agent decides" means here: an end-of-turn model instance,
+    or "vad" for VAD-only endpointing.
+    """
+
+    def __init__(
+        self,
+        session: AgentSession[Any],
+        *,
+        server_mode: TurnDetectionMode,
+        timers: PushToTalkTimers | None = None,
+    ) -> None:
+        self._session = session
+        self._server_mode = server_mode
+        self._timers = timers or PushToTalkTimers()
+        self._session_type: SessionType | None = None
+        self._pending_commit: asyncio.Future[str] | None = None
+
+    @property
+    def session_type(self) -> SessionType | None:
+        return self._session_type
+
+    def observe(self) -> TurnTakingObservation:
+        mode = self._session.turn_detection
+        if mode is not None and mode != MANUAL:
+            observed: TurnDetection = "server"
+        else:
+            # Manual mode means the client decides; a text session has no turns to decide.
+            observed = "client" if self._session_type == "voice-ptt" else "none"
+        return TurnTakingObservation(
+            turn_detection=observed, audio_input_enabled=self._session.input.audio_enabled
+        )
+
+    async def apply(self, target: TurnTakingTarget) -> None:
+        session = self._session
+        mode = framework_turn_detection(target.turn_detection, self._server_mode)
+        leaving_server = session.turn_detection not in (None, MANUAL) and mode == MANUAL
+        if leaving_server and session.user_state == "speaking":
+            # The user is mid-sentence as VAD hands over: keep those words as a turn.
+            self._commit()
+        if session.turn_detection != mode:
+            session.update_options(turn_detection=mode)
+        session.input.set_audio_enabled(target.audio_input_enabled)
+        if session.output.audio is not None:
+            # Text sessions answer in text only, so no speech is synthesized (or billed).
+            session.output.set_audio_enabled(target.session_type in ("voice-ptt", "voice-vad"))
+        self._session_type = target.session_type
+
+    async def start_user_turn(self) -> None:
+        session = self._session
+        if session.current_speech is not None:
+            session.interrupt(force=True)
+        if self._pending_commit is None or self._pending_commit.done():
+            # Drops words of a cancelled or abandoned press, and resets the STT stream so a
+            # late final transcript from before cannot land in this turn.
+            session.clear_user_turn()
+
+    async def end_user_turn(self) -> None:
+        self._commit()
+
+    async def cancel_user_turn(self) -> None:
+        self._session.clear_user_turn()
+
+    def _commit(self) -> None:
+        # Not awaited: the final transcript may take seconds, and the press's end must be
+        # published at once. The framework bounds the wait with `transcript_timeout`.
+        future = self._session.commit_user_turn(
+            transcript_timeout=self._timers.transcript_timeout,
+            stt_flush_duration=self._timers.stt_flush_duration,
+        )
+        self._pending_commit = future
+        future.add_done_callback(_log_commit_failure)
+
+
+def _log_commit_failure(future: asyncio.Future[str]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        logger.error("committing the user's turn failed", exc_info=exc)

@@ -1,0 +1,30 @@
+# Sourced by the scripts: make sure uv and the project environment exist.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PATH="$HOME/.local/bin:$HOME/.cargo/bin:$PATH"
+if ! command -v uv >/dev/null 2>&1; then
+  echo "==> installing uv"
+  if command -v curl >/dev/null 2>&1; then
+    curl -LsSf https://astral.sh/uv/install.sh | sh
+  else
+    python3 -m pip install --user --quiet uv
+  fi
+fi
+
+# install_debian_package PKG LIBRARY: install PKG when LIBRARY is not on the machine.
+install_debian_package() {
+  if ldconfig -p 2>/dev/null | grep -q "$2"; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "warning: $2 not found; install $1 with your package manager" >&2
+    return 0
+  fi
+  echo "==> installing $1"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
+echo "==> syncing the environment"
+uv sync --locked --quiet

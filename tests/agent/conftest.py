@@ -1,0 +1,102 @@
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from livekit.agents import AgentSession
+from livekit.plugins import silero
+
+from agent.models import LoadedModels, TurnDetectorPlan
+from agent.server import SessionSyncAgent, build_session, start_sync
+from agent.session_type import ChosenType
+from agent.settings import Settings, load_settings
+from agent.turns import AgentSessionTurnTaking
+from livekit.plugins.session_sync import SessionSynchronizer, SessionType
+from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
+
+from .fakes import EchoLLM, FakeMicrophone, InstantAudioOutput, SilentTTS, TaggedSTT
+
+WORDS = {1: "secret words", 2: "hello there", 3: "switch me"}
+
+
+@pytest.fixture(scope="session")
+def vad() -> silero.VAD:
+    return silero.VAD.load()
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Settings:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return load_settings(initial_sync_delay_seconds=3600, sync_interval_seconds=3600)
+
+
+@dataclass
+class Worker:
+    session: AgentSession
+    turns: AgentSessionTurnTaking
+    sync: SessionSynchronizer
+    client: SessionSyncClient
+    server: InMemoryServer
+    mic: FakeMicrophone
+    speaker: InstantAudioOutput
+    llm: EchoLLM
+    stt: Any
+    tts: SilentTTS
+
+    async def settle(self) -> None:
+        await self.server.settle()
+
+
+WorkerFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Callable[..., Any]]:
+    """Builds the worker's real AgentSession on fakes, joined to an in-memory room."""
+    started: list[Worker] = []
+
+    async def make(
+        session_type: SessionType,
+        *,
+        plan: TurnDetectorPlan | None = None,
+        stt: Any = None,
+    ) -> Worker:
+        models = LoadedModels(vad=vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only"))
+        fake_llm, fake_tts = EchoLLM(), SilentTTS()
+        fake_stt = stt or TaggedSTT(WORDS)
+        session, turns = build_session(
+            settings,
+            models,
+            session_type,
+            llm=fake_llm,
+            stt=fake_stt,
+            tts=fake_tts,
+            aec_warmup_duration=None,
+            user_away_timeout=None,
+        )
+        mic, speaker = FakeMicrophone(), InstantAudioOutput()
+        session.input.audio = mic
+        session.output.audio = speaker
+        await session.start(SessionSyncAgent(instructions="test"))
+        server = InMemoryServer()
+        agent_room = await server.connect("room", "agent", kind="agent")
+        user_room = await server.connect("room", "user")
+        sync = await start_sync(
+            settings,
+            agent_room,
+            turns,
+            linked_identity="user",
+            chosen=ChosenType(session_type, "test"),
+        )
+        client = SessionSyncClient(user_room, "agent")
+        await server.settle()
+        worker = Worker(
+            session, turns, sync, client, server, mic, speaker, fake_llm, fake_stt, fake_tts
+        )
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        await worker.sync.aclose()
+        await worker.session.aclose()

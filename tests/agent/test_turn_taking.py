@@ -1,0 +1,129 @@
+"""A real AgentSession on fake models: text, push-to-talk and switching, driven by the app."""
+
+import itertools
+
+import pytest
+
+from livekit.plugins.session_sync.testing import eventually
+
+from .conftest import Worker
+
+TYPES = ["text", "voice-ptt", "voice-vad"]
+EXPECTED = {
+    # type: (framework turn detection, agent audio input, published turnDetection)
+    "text": ("manual", False, "none"),
+    "voice-ptt": ("manual", False, "client"),
+    "voice-vad": ("vad", True, "server"),
+}
+
+
+async def _reply(worker: Worker, count: int = 1) -> None:
+    await eventually(lambda: len(worker.llm.prompts) >= count, timeout=5, message="a reply")
+
+
+async def test_text_message_gets_a_text_reply_and_audio_input_stays_off(make_worker) -> None:
+    worker: Worker = await make_worker("text")
+    assert worker.client.session()["type"] == "text"
+    assert worker.session.input.audio_enabled is False
+
+    result = await worker.session.run(user_input="what is the time?")
+    result.expect.next_event().is_message(role="assistant")
+    assert worker.llm.user_texts() == ["what is the time?"]
+    assert worker.session.input.audio_enabled is False
+    assert worker.tts.texts == []  # text sessions answer in text only
+    await worker.mic.say(2)
+    assert worker.stt.heard == []  # nothing reached speech-to-text
+
+
+async def test_push_to_talk_commits_the_press_and_answers_it(make_worker) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    await worker.mic.say(2)  # spoken before the press: never heard
+    assert worker.stt.heard == []
+
+    await worker.client.call("session.ptt_start")
+    assert worker.session.input.audio_enabled is True
+    await worker.mic.say(2)
+    await worker.client.call("session.ptt_end")
+    assert worker.session.input.audio_enabled is False
+    await _reply(worker)
+    assert worker.llm.user_texts() == ["hello there"]
+
+
+async def test_cancelled_press_is_never_answered(make_worker) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(1)
+    await worker.client.call("session.ptt_cancel")
+    assert worker.session.input.audio_enabled is False
+
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(2)
+    await worker.client.call("session.ptt_end")
+    await _reply(worker)
+    await worker.settle()
+    assert worker.llm.user_texts() == ["hello there"]
+    history = [m.text_content for m in worker.session.history.messages()]
+    assert not any("secret" in (text or "") for text in history)
+
+
+async def test_empty_press_makes_the_agent_say_nothing(make_worker) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    await worker.client.call("session.ptt_start")
+    await worker.client.call("session.ptt_end")
+    await worker.mic.silence(0.5)
+    assert worker.llm.prompts == []
+
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(2)
+    await worker.client.call("session.ptt_end")
+    await _reply(worker)
+    assert worker.llm.user_texts() == ["hello there"]
+
+
+async def test_press_interrupts_the_agent(make_worker) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    worker.tts.seconds = 30  # a long answer
+    worker.session.say("a very long story", allow_interruptions=True)
+    await eventually(lambda: worker.session.agent_state == "speaking", message="the agent to speak")
+    await worker.client.call("session.ptt_start")
+    await eventually(lambda: worker.session.agent_state != "speaking", message="the agent to stop")
+
+
+@pytest.mark.parametrize(("before", "after"), list(itertools.permutations(TYPES, 2)))
+async def test_switching_type_keeps_history_and_matches_turn_taking(
+    make_worker, before: str, after: str
+) -> None:
+    worker: Worker = await make_worker(before)
+    await worker.session.run(user_input="remember me")
+    history_before = [m.text_content for m in worker.session.history.messages()]
+
+    result = await worker.client.call("session.switch", {"sessionType": after})
+    await worker.settle()
+
+    mode, audio_on, published = EXPECTED[after]
+    assert worker.session.turn_detection == mode
+    assert worker.session.input.audio_enabled is audio_on
+    assert result["turnDetection"] == published
+    session = worker.client.session()
+    assert (session["type"], session["state"], session["turnDetection"]) == (
+        after,
+        "active",
+        published,
+    )
+    assert worker.client.agent_attributes()["session.type"] == after
+    history_after = [m.text_content for m in worker.session.history.messages()]
+    assert history_after[: len(history_before)] == history_before
+    states = [e["payload"]["frontendState"] for e in worker.client.events_of("session_state_sync")]
+    # Whenever the app saw "active", the published type's turn-taking was already in place.
+    assert [s["state"] for s in states[-2:]] == ["syncing", "active"]
+    assert worker.sync.validate().is_valid
+
+
+async def test_switching_mid_press_keeps_what_was_said(make_worker) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(3)
+    await worker.client.call("session.switch", {"sessionType": "text"})
+    await _reply(worker)
+    assert worker.llm.user_texts() == ["switch me"]
+    assert worker.session.input.audio_enabled is False
