@@ -35,6 +35,10 @@ def main(argv: list[str]) -> None:
     except SettingsError as e:
         _fail(f"invalid settings:\n{e}")
     command = argv[1] if len(argv) > 1 else ""
+    # livekit-agents reads its credentials from the process environment only, not `.env`.
+    settings.export_livekit_env()
+    for warning in settings.startup_warnings():
+        print(f"session-sync: warning: {warning}", file=sys.stderr)
     # The framework's CLI is marked deprecated in favour of one without `console --text`.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"livekit\.")
     if command == "download-files":

@@ -58,10 +58,6 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["prewarmed"] = Prewarmed(settings, load_models(plan))
 
 
-def _model_or_none(value: str | None) -> str | None:
-    return None if value is None or value.lower() == "none" else value
-
-
 def build_session(
     settings: Settings,
     models: LoadedModels,
@@ -71,16 +67,12 @@ def build_session(
     **overrides: Any,
 ) -> tuple[AgentSession[Any], AgentSessionTurnTaking]:
     """An AgentSession whose turn-taking starts as the session type says, and its port."""
+    # LiveKit Inference speech models need keys; without them voice is off, text still works.
     voice_ready = settings.has_livekit_credentials
-    if not voice_ready:
-        logger.warning(
-            "no LIVEKIT_API_KEY/LIVEKIT_API_SECRET: speech-to-text and text-to-speech are off, "
-            "so voice sessions cannot hear or speak (text works)"
-        )
     options: dict[str, Any] = {
         "llm": settings.llm_model or OfflineResponder(),
-        "stt": _model_or_none(settings.stt_model) if voice_ready else None,
-        "tts": _model_or_none(settings.tts_model) if voice_ready else None,
+        "stt": settings.stt_model if voice_ready else None,
+        "tts": settings.tts_model if voice_ready else None,
         "vad": models.vad,
         **overrides,
     }

@@ -1,5 +1,7 @@
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +27,18 @@ def vad() -> silero.VAD:
 
 
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Settings:
-    monkeypatch.chdir(tmp_path)  # no stray .env
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No setting in the environment, and a working directory without a `.env`."""
+    names = set(Settings.env_names())
+    for key in list(os.environ):
+        if key.upper() in names:
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def settings(clean_env: Path) -> Settings:
     return load_settings(initial_sync_delay_seconds=3600, sync_interval_seconds=3600)
 
 

@@ -1,20 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 
-from agent.settings import DEFAULT_INSTRUCTIONS, Settings, SettingsError, load_settings
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No setting in the environment, and a working directory without a `.env`."""
-    names = set(Settings.env_names())
-    for key in list(os.environ):
-        if key.upper() in names:
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+from agent.settings import DEFAULT_INSTRUCTIONS, SettingsError, load_settings
 
 
 def problems_for(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -52,7 +40,7 @@ def test_defaults_load_with_an_empty_environment(clean_env: Path) -> None:
 def test_values_come_from_the_environment(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIVEKIT_URL", "wss://example.livekit.cloud")
     monkeypatch.setenv("LIVEKIT_API_KEY", "key")
-    monkeypatch.setenv("LIVEKIT_API_SECRET", "secret")
+    monkeypatch.setenv("LIVEKIT_API_SECRET", "s3cr3t-value")
     monkeypatch.setenv("AGENT_NAME", "session-sync")
     monkeypatch.setenv("DEFAULT_SESSION_TYPE", "voice-ptt")
     monkeypatch.setenv("SYNC_INTERVAL_SECONDS", "2.5")
@@ -63,8 +51,8 @@ def test_values_come_from_the_environment(clean_env: Path, monkeypatch: pytest.M
     assert settings.livekit_url == "wss://example.livekit.cloud"
     assert settings.has_livekit_credentials is True
     assert settings.livekit_api_secret is not None
-    assert settings.livekit_api_secret.get_secret_value() == "secret"
-    assert "secret" not in repr(settings)
+    assert settings.livekit_api_secret.get_secret_value() == "s3cr3t-value"
+    assert "s3cr3t-value" not in repr(settings)
     assert settings.agent_name == "session-sync"
     assert settings.default_session_type == "voice-ptt"
     assert settings.sync_interval_seconds == 2.5
