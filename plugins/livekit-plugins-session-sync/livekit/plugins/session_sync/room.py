@@ -112,6 +112,22 @@ class LiveKitRoom:
     def unregister_rpc(self, method: str) -> None:
         self._room.local_participant.unregister_rpc_method(method)
 
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+    ) -> str:
+        """Call a method on another participant (what a frontend does; used by test clients)."""
+        return await self._room.local_participant.perform_rpc(
+            destination_identity=destination_identity,
+            method=method,
+            payload=payload,
+            response_timeout=response_timeout,
+        )
+
     def subscribe(self, listener: RoomListener) -> Callable[[], None]:
         room = self._room
 
