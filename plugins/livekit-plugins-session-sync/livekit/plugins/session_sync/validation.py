@@ -98,34 +98,20 @@ def _check_room_id(config: SessionConfig, room_name: str) -> Inconsistency | Non
 
 def _check_type_fields(config: SessionConfig) -> list[Inconsistency]:
     profile = turn_profile(config.type)
-    found: list[Inconsistency] = []
-    if config.turn_detection != profile.turn_detection:
-        found.append(
-            Inconsistency(
-                "turn_detection",
-                f"Turn detection mismatch: expected {profile.turn_detection}, "
-                f"got {config.turn_detection}",
-                {"turn_detection": profile.turn_detection},
-            )
+    expected = (
+        ("turn_detection", "Turn detection", profile.turn_detection),
+        ("voice_mode", "Voice mode", profile.voice_mode),
+        ("voice_activity_enabled", "Voice activity", profile.voice_activity_enabled),
+    )
+    return [
+        Inconsistency(
+            field,
+            f"{label} mismatch: expected {want}, got {getattr(config, field)}",
+            {field: want},
         )
-    if config.voice_mode != profile.voice_mode:
-        found.append(
-            Inconsistency(
-                "voice_mode",
-                f"Voice mode mismatch: expected {profile.voice_mode}, got {config.voice_mode}",
-                {"voice_mode": profile.voice_mode},
-            )
-        )
-    if config.voice_activity_enabled != profile.voice_activity_enabled:
-        found.append(
-            Inconsistency(
-                "voice_activity",
-                f"Voice activity mismatch: expected {profile.voice_activity_enabled}, "
-                f"got {config.voice_activity_enabled}",
-                {"voice_activity_enabled": profile.voice_activity_enabled},
-            )
-        )
-    return found
+        for field, label, want in expected
+        if getattr(config, field) != want
+    ]
 
 
 def _check_turn_taking(
