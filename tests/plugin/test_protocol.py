@@ -40,7 +40,7 @@ def test_malformed_json_is_refused() -> None:
 
 def test_unknown_message_type_is_refused() -> None:
     err = _refusal(json.dumps({"type": "hello", "id": "x"}).encode())
-    assert err.code is ErrorCode.UNKNOWN_METHOD
+    assert err.code is ErrorCode.UNKNOWN_TYPE
     assert "hello" in err.message
 
 
@@ -70,7 +70,7 @@ def test_unexpected_field_is_refused() -> None:
 
 def test_unsupported_protocol_version_is_refused() -> None:
     err = _refusal(_request("session.end", v=2))
-    assert err.code is ErrorCode.INVALID_PARAMS
+    assert err.code is ErrorCode.UNSUPPORTED_VERSION
     assert "version" in err.message
 
 

@@ -37,7 +37,7 @@ async def test_unknown_message_type_gets_an_error(harness: Harness) -> None:
     before = await _started(harness)
     reply = await _error_reply(harness, json.dumps({"type": "subscribe", "id": "x1"}).encode())
     assert reply["id"] == "x1"
-    assert reply["error"]["code"] == "unknown_method"  # type: ignore[index]
+    assert reply["error"]["code"] == "unknown_type"  # type: ignore[index]
     assert harness.client.session() == before
 
 
@@ -54,6 +54,7 @@ async def test_wrong_field_type_gets_an_error_naming_the_field(harness: Harness)
     before = await _started(harness)
     reply = await harness.client.request("session.set_muted", {"muted": "true"})
     assert reply["error"]["code"] == "invalid_params"
+    assert reply["method"] == "session.set_muted"
     assert reply["error"]["details"]["problems"][0]["field"] == "muted"
     assert harness.client.session() == before
 

@@ -173,3 +173,52 @@ async def test_room_closed_by_the_app_moves_the_session_to_ending(harness: Harne
     harness.server.delete_room("room-a")
     await harness.settle()
     assert harness.sync.config.state == "ending"
+
+
+async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    await harness.user_room.disconnect()
+    await eventually(lambda: not harness.sync.ptt_pressed, message="the press to end")
+    assert harness.turns.audio_input_enabled is False
+    assert harness.turns.calls[-1] == "commit"  # what was said is kept
+
+
+async def test_type_requested_before_the_agent_listened_is_applied_on_join() -> None:
+    from livekit.plugins.session_sync import SessionSynchronizer
+    from livekit.plugins.session_sync.testing import InMemoryServer, InMemoryTurnTaking
+
+    server = InMemoryServer()
+    agent_room = await server.connect("r", "agent", kind="agent")
+    sync = SessionSynchronizer(agent_room, turn_taking=InMemoryTurnTaking(), linked_identity="u")
+    await sync.start()
+    await server.connect("r", "u", attributes={"session.requestedType": "voice-vad"})
+    await eventually(lambda: sync.config.type == "voice-vad", message="the requested type")
+    await sync.aclose()
+
+
+async def test_switching_to_text_unmutes(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    await harness.client.call("session.set_muted", {"muted": True})
+    to_text = await harness.client.call("session.switch", {"sessionType": "text"})
+    assert to_text["isMuted"] is False
+    back = await harness.client.call("session.switch", {"sessionType": "voice-ptt"})
+    assert back["isMuted"] is False
+
+
+async def test_turning_periodic_sync_off_changes_nothing_else(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    harness.turns.audio_input_enabled = False  # drift, left for the timer to find
+    before = harness.sync.config
+    await harness.client.call("session.set_sync_enabled", {"enabled": False})
+    assert harness.sync.config == before
+    assert harness.sync.snapshot().sync_enabled is False
+
+
+async def test_failed_end_still_ends_the_session(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    harness.turns.fail_next_apply = RuntimeError("audio device gone")
+    result = await harness.client.call("session.end")
+    assert (result["state"], result["type"]) == ("idle", None)
+    await harness.settle()
+    assert harness.client.session()["state"] == "idle"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
@@ -40,6 +41,12 @@ ATTR_REQUESTED_TYPE = "session.requestedType"
 
 def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
     """Every attribute the agent publishes, derived from one config so they never disagree."""
+    return dict(_encoded_attributes(config, ptt_pressed))
+
+
+# Validation compares against these on every pass; a revision is encoded once, not each time.
+@functools.lru_cache(maxsize=64)
+def _encoded_attributes(config: SessionConfig, ptt_pressed: bool) -> dict[str, str]:
     return {
         ATTR_CONFIG: json.dumps(config.to_wire(), separators=(",", ":")),
         ATTR_REVISION: str(config.revision),
@@ -62,6 +69,8 @@ def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str
 
 class ErrorCode(StrEnum):
     MALFORMED = "malformed"
+    UNKNOWN_TYPE = "unknown_type"
+    UNSUPPORTED_VERSION = "unsupported_version"
     UNKNOWN_METHOD = "unknown_method"
     INVALID_PARAMS = "invalid_params"
     FORBIDDEN = "forbidden"
@@ -79,6 +88,8 @@ class RpcErrorCode(IntEnum):
     MALFORMED = 2400
     FORBIDDEN = 2403
     UNKNOWN_METHOD = 2404
+    UNKNOWN_TYPE = 2405
+    UNSUPPORTED_VERSION = 2426
     INVALID_TRANSITION = 2409
     WRONG_SESSION_TYPE = 2412
     PAYLOAD_TOO_LARGE = 2413
@@ -96,12 +107,19 @@ class ProtocolError(Exception):
     """An inbound message or command the agent refuses; the state is left as it was."""
 
     def __init__(
-        self, code: ErrorCode, message: str, details: Mapping[str, Any] | None = None
+        self,
+        code: ErrorCode,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        *,
+        method: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = dict(details or {})
+        self.method = method
+        """The method the refused message named, when it named a known one."""
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -226,13 +244,18 @@ def decode_params(method: str, params: Any, request_id: str | None = None) -> Co
             {"method": method, "known": list(METHODS)},
         )
     if not isinstance(params, dict):
-        raise ProtocolError(ErrorCode.INVALID_PARAMS, f"params of {method} must be a JSON object")
+        raise ProtocolError(
+            ErrorCode.INVALID_PARAMS, f"params of {method} must be a JSON object", method=method
+        )
     try:
         parsed = params_type.model_validate(params)
     except ValidationError as e:
         text, problems = _describe(e)
         raise ProtocolError(
-            ErrorCode.INVALID_PARAMS, f"bad params for {method}: {text}", {"problems": problems}
+            ErrorCode.INVALID_PARAMS,
+            f"bad params for {method}: {text}",
+            {"problems": problems},
+            method=method,
         ) from None
     return Command(method=method, params=parsed, request_id=request_id)
 
@@ -250,7 +273,7 @@ def decode_request(payload: bytes, *, limit: int = MAX_PACKET_BYTES) -> Command:
         raise ProtocolError(ErrorCode.MALFORMED, "a message must be a JSON object")
     if data.get("type") != "request":
         raise ProtocolError(
-            ErrorCode.UNKNOWN_METHOD,
+            ErrorCode.UNKNOWN_TYPE,
             f"unknown message type {data.get('type')!r}; the agent accepts 'request'",
             {"type": data.get("type")},
         )
@@ -263,8 +286,9 @@ def decode_request(payload: bytes, *, limit: int = MAX_PACKET_BYTES) -> Command:
         ) from None
     if envelope.v != PROTOCOL_VERSION:
         raise ProtocolError(
-            ErrorCode.INVALID_PARAMS,
+            ErrorCode.UNSUPPORTED_VERSION,
             f"protocol version {envelope.v} is not supported; this agent speaks {PROTOCOL_VERSION}",
+            {"supported": [PROTOCOL_VERSION]},
         )
     return decode_params(envelope.method, envelope.params, envelope.id)
 
@@ -289,7 +313,7 @@ class EventPayload(WireModel):
     timestamp: int
     trigger: str
     detail: str | None = None
-    """What was found, on `session_inconsistency` events."""
+    """What was found (`session_inconsistency`), or why a change failed (`...:failed`)."""
 
 
 class SessionSyncEvent(WireModel):

@@ -124,6 +124,7 @@ class SessionSynchronizer:
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._press_guard: asyncio.TimerHandle | None = None
+        self._linked_left = False
         self._started = False
         self._closed = False
 
@@ -182,6 +183,8 @@ class SessionSynchronizer:
             )
         if session_type is not None:
             await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
+        if self._linked is not None:
+            await self._apply_requested_type(self._linked)
         self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
 
     async def aclose(self) -> None:
@@ -266,8 +269,9 @@ class SessionSynchronizer:
         self._pending += 1
         try:
             async with self._lock:
+                revision = self._config.revision
                 result = await self._dispatch(command, trigger)
-                if command.method not in ("session.snapshot", "session.validate", "session.sync"):
+                if command.method != "session.validate" and self._config.revision != revision:
                     await self._validate_and_correct("after_change", include_attributes=False)
                 return self._config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
@@ -429,15 +433,15 @@ class SessionSynchronizer:
         await self._commit({"state": "syncing"}, event="session_state_sync", trigger=trigger)
         if self._ptt_pressed and self._turns is not None:
             await self._turns.end_user_turn()
-        await self._apply_turn_taking(
-            self._target(session_type, muted=self._config.is_muted, ptt=False), trigger
-        )
+        # A text session has no microphone to mute; voice types keep the user's choice.
+        muted = self._config.is_muted and session_type != "text"
+        await self._apply_turn_taking(self._target(session_type, muted=muted, ptt=False), trigger)
         if room_config is not None:
             self._room_config = room_config
         elif self._room_config is not None and self._room_config.session_type != session_type:
             self._room_config = None  # the old one now contradicts the type
         return await self._commit(
-            {**self._type_fields(session_type), "state": "active"},
+            {**self._type_fields(session_type), "state": "active", "is_muted": muted},
             event="session_state_sync",
             trigger=trigger,
             ptt_pressed=False,
@@ -453,11 +457,7 @@ class SessionSynchronizer:
             )
         check_transition(current.state, "ending")
         await self._commit({"state": "ending"}, event="session_state_sync", trigger=trigger)
-        if self._ptt_pressed and self._turns is not None:
-            await self._turns.cancel_user_turn()
-        await self._apply_turn_taking(
-            self._target(None, muted=False, ptt=False, live=False), trigger
-        )
+        await self._silence_turn_taking(trigger)
         self._room_config = None
         return await self._commit(
             {**self._type_fields(None), "state": "idle", "started_at": None, "is_muted": False},
@@ -465,6 +465,19 @@ class SessionSynchronizer:
             trigger=trigger,
             ptt_pressed=False,
         )
+
+    async def _silence_turn_taking(self, trigger: str) -> None:
+        """Close the microphone for good. A failure here must not keep a session alive."""
+        if self._turns is None:
+            return
+        try:
+            if self._ptt_pressed:
+                await self._turns.cancel_user_turn()
+            await self._turns.apply(self._target(None, muted=False, ptt=False, live=False))
+        except Exception:
+            logger.exception(
+                "turning the agent's turn-taking off failed", extra={"trigger": trigger}
+            )
 
     async def _set_muted(self, muted: bool, trigger: str) -> SessionConfig:
         self._require_live("mute")
@@ -655,16 +668,30 @@ class SessionSynchronizer:
         await self._send(encode(event))
 
     async def _send(self, payload: bytes, destinations: tuple[str, ...] = ()) -> None:
-        if self._room.connection_state != "connected":
-            if not destinations:
-                self._outbox.append(payload)
+        """Send now, or hold broadcasts in the outbox until the link is back, in order.
+
+        Replies to one participant are not held: its request is gone with the link.
+        """
+        if destinations:
+            if self._room.connection_state == "connected":
+                try:
+                    await self._room.send_data(
+                        payload, topic=self._opts.topic, destinations=destinations
+                    )
+                except Exception:
+                    logger.exception("sending a session-sync reply failed")
             return
-        try:
-            await self._room.send_data(payload, topic=self._opts.topic, destinations=destinations)
-        except Exception:
-            logger.exception("sending a session-sync message failed")
-            if not destinations:
-                self._outbox.append(payload)
+        self._outbox.append(payload)
+        await self._flush_outbox()
+
+    async def _flush_outbox(self) -> None:
+        while self._outbox and self._room.connection_state == "connected":
+            try:
+                await self._room.send_data(self._outbox[0], topic=self._opts.topic)
+            except Exception:
+                logger.exception("sending a session-sync event failed; kept for retry")
+                return
+            self._outbox.popleft()
 
     async def _reply(self, message: WireModel, destination: str) -> None:
         await self._send(encode(message), (destination,))
@@ -694,28 +721,39 @@ class SessionSynchronizer:
 
     def on_participant_joined(self, identity: str) -> None:
         if identity == self._linked:
-            self._spawn(self._handle_rejoin(identity), "session-sync-rejoin")
+            self._spawn(self._handle_join(identity), "session-sync-join")
 
     def on_participant_left(self, identity: str) -> None:
         if identity == self._linked:
-            self._spawn(
-                self._announce("room_state_change", "participant_left"), "session-sync-left"
-            )
+            self._linked_left = True
+            self._spawn(self._handle_leave(), "session-sync-leave")
 
     def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
         requested = changed.get(ATTR_REQUESTED_TYPE)
         if requested and identity == self._linked:
             self._spawn(self._handle_requested_type(identity, requested), "session-sync-attribute")
 
-    async def _announce(self, event: EventType, trigger: str) -> None:
+    async def _handle_leave(self) -> None:
+        if self._ptt_pressed:
+            # The release will never come: keep what was said rather than listen on.
+            with contextlib.suppress(ProtocolError):
+                await self.request("session.ptt_end", trigger="participant_left")
         async with self._lock:
-            await self._emit(event, trigger)
+            await self._emit("room_state_change", "participant_left")
 
-    async def _handle_rejoin(self, identity: str) -> None:
+    async def _handle_join(self, identity: str) -> None:
         async with self._lock:
             await self._publish_attributes()
             await self._reply(self.snapshot(), identity)
-            await self._emit("room_state_change", "participant_rejoined")
+            trigger = "participant_rejoined" if self._linked_left else "participant_joined"
+            await self._emit("room_state_change", trigger)
+        await self._apply_requested_type(identity)
+
+    async def _apply_requested_type(self, identity: str) -> None:
+        """Honour a type the user asked for before the agent was listening."""
+        requested = (self._room.remote_attributes(identity) or {}).get(ATTR_REQUESTED_TYPE)
+        if requested:
+            await self._handle_requested_type(identity, requested)
 
     async def _handle_connection(self, state: ConnectionState, reason: str | None) -> None:
         async with self._lock:
@@ -735,10 +773,7 @@ class SessionSynchronizer:
             )
 
     async def _on_reconnected(self) -> None:
-        held = list(self._outbox)
-        self._outbox.clear()
-        for payload in held:
-            await self._send(payload)
+        await self._flush_outbox()
         back_to = "active" if self._config.type is not None else "idle"
         if self._config.state == "syncing":
             await self._commit({"state": back_to}, event=None, trigger="reconnected")
@@ -753,6 +788,7 @@ class SessionSynchronizer:
         if self._config.state not in LIVE_STATES:
             await self._emit("room_state_change", trigger)
             return
+        await self._silence_turn_taking(trigger)
         await self._commit(
             {"state": "ending" if intentional else "error"},
             event="room_state_change",
@@ -764,14 +800,14 @@ class SessionSynchronizer:
 
     def _admit(self, sender: str, size: int) -> None:
         """Checks that come before decoding: who sent it, how often, how big."""
+        if not self._limiter.allow(sender):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
         if self._linked is None or sender != self._linked:
             raise ProtocolError(
                 ErrorCode.FORBIDDEN,
                 f"participant {sender!r} is not the session's linked user",
                 {"sender": sender},
             )
-        if not self._limiter.allow(sender):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
         if size > self._opts.max_inbound_bytes:
             raise ProtocolError(
                 ErrorCode.PAYLOAD_TOO_LARGE,
@@ -790,7 +826,7 @@ class SessionSynchronizer:
             )
         except ProtocolError as e:
             rid = command.request_id if command else request_id_of(payload)
-            method = command.method if command else None
+            method = command.method if command else e.method
             logger.warning(
                 "refused a session-sync message from %s: %s",
                 sender,
