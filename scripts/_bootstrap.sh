@@ -5,11 +5,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.local/bin:$HOME/.cargo/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
   echo "==> installing uv"
-  if command -v curl >/dev/null 2>&1; then
-    curl -LsSf https://astral.sh/uv/install.sh | sh
-  else
-    python3 -m pip install --user --quiet uv
-  fi
+  # From PyPI first: it is reachable wherever Python packages are.
+  python3 -m pip install --user --quiet uv 2>/dev/null \
+    || python3 -m pip install --user --quiet --break-system-packages uv 2>/dev/null \
+    || curl -LsSf https://astral.sh/uv/install.sh | sh
+  hash -r
+  # pip may put the binary outside PATH (a user base that is not on it); the module still runs.
+  if ! command -v uv >/dev/null 2>&1; then uv() { python3 -m uv "$@"; }; fi
 fi
 
 # install_debian_package PKG LIBRARY: install PKG when LIBRARY is not on the machine.
