@@ -25,7 +25,7 @@ def _fail(message: str) -> None:
 def _check_console_prerequisites() -> None:
     try:
         import sounddevice  # type: ignore[import-untyped]  # noqa: F401
-    except OSError:
+    except (OSError, ImportError):  # sounddevice raises OSError when PortAudio is missing
         _fail(PORTAUDIO_HELP)
 
 

@@ -1,0 +1,41 @@
+"""What a person starting the worker sees when something is wrong."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.__main__ import main
+
+
+def test_bad_setting_stops_the_worker_naming_variable_value_and_choices(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEFAULT_SESSION_TYPE", "video")
+    with pytest.raises(SystemExit) as exit_:
+        main(["agent", "start"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "DEFAULT_SESSION_TYPE='video'" in err
+    assert "text, voice-ptt, voice-vad" in err
+    assert "Traceback" not in err
+
+
+def test_missing_portaudio_gives_install_instructions_not_a_traceback(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if the library were absent
+    with pytest.raises(SystemExit) as exit_:
+        main(["agent", "console", "--text"])
+    assert exit_.value.code == 2
+    assert "apt-get install -y libportaudio2" in capsys.readouterr().err
+
+
+def test_refusing_a_missing_turn_model_stops_with_the_fix_command(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TURN_DETECTOR", "english")
+    monkeypatch.setenv("TURN_DETECTOR_FALLBACK", "refuse")
+    with pytest.raises(SystemExit):
+        main(["agent", "start"])
+    assert "TURN_DETECTOR=english uv run python -m agent download-files" in capsys.readouterr().err
