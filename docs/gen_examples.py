@@ -80,6 +80,13 @@ class SlowTurnTaking(InMemoryTurnTaking):
 
 
 @dataclass
+class Recorder:
+    """Where the instrumented rooms write what crosses the wire; `None` records nothing."""
+
+    log: Transcript | None = None
+
+
+@dataclass
 class Pair:
     server: InMemoryServer
     agent_room: InMemoryRoom
@@ -87,14 +94,25 @@ class Pair:
     turns: InMemoryTurnTaking
     sync: SessionSynchronizer
     client: SessionSyncClient
-    log: Transcript | None = None
+    recorder: Recorder
+
+    @property
+    def log(self) -> Transcript | None:
+        return self.recorder.log
 
     async def settle(self) -> None:
         await self.server.settle()
 
     def record_to(self, log: Transcript) -> Transcript:
-        self.log = log
+        self.recorder.log = log
         return log
+
+    async def rejoin(self, attributes: Mapping[str, str] | None = None) -> None:
+        """Connect the app again with the same identity (a new participant)."""
+        self.user_room = await self.server.connect(ROOM, USER, attributes=attributes)
+        _record_app(self.user_room, self.recorder)
+        self.client = SessionSyncClient(self.user_room, AGENT)
+        await self.settle()
 
     # -- app -> agent --
 
@@ -133,32 +151,33 @@ class Pair:
         await self.settle()
 
 
-def _instrument(pair: Pair) -> None:
-    """Record every data packet the agent sends and every request the app sends."""
-    agent_send = pair.agent_room.send_data
-    user_send = pair.user_room.send_data
+def _record_agent(room: InMemoryRoom, rec: Recorder) -> None:
+    """Record every data packet the agent sends."""
+    send = room.send_data
 
-    async def agent_send_data(
-        payload: bytes, *, topic: str, destinations: Sequence[str] = ()
-    ) -> None:
-        if pair.log is not None and topic == TOPIC:
+    async def send_data(payload: bytes, *, topic: str, destinations: Sequence[str] = ()) -> None:
+        if rec.log is not None and topic == TOPIC:
             to = f"only to `{', '.join(destinations)}`" if destinations else "to everyone"
-            pair.log.add(f"**agent → app**, data on `{topic}`, {to}:", json.loads(payload))
-        await agent_send(payload, topic=topic, destinations=destinations)
+            rec.log.add(f"**agent → app**, data on `{topic}`, {to}:", json.loads(payload))
+        await send(payload, topic=topic, destinations=destinations)
 
-    async def user_send_data(
-        payload: bytes, *, topic: str, destinations: Sequence[str] = ()
-    ) -> None:
-        if pair.log is not None and topic == TOPIC:
+    room.send_data = send_data  # type: ignore[method-assign]
+
+
+def _record_app(room: InMemoryRoom, rec: Recorder) -> None:
+    """Record every request the app sends."""
+    send = room.send_data
+
+    async def send_data(payload: bytes, *, topic: str, destinations: Sequence[str] = ()) -> None:
+        if rec.log is not None and topic == TOPIC:
             try:
                 body, lang = _pretty(json.loads(payload)), "json"
             except ValueError:
                 body, lang = payload.decode(errors="replace"), "text"
-            pair.log.add(f"**app → agent**, data on `{topic}`:", body, raw=True, lang=lang)
-        await user_send(payload, topic=topic, destinations=destinations)
+            rec.log.add(f"**app → agent**, data on `{topic}`:", body, raw=True, lang=lang)
+        await send(payload, topic=topic, destinations=destinations)
 
-    pair.agent_room.send_data = agent_send_data  # type: ignore[method-assign]
-    pair.user_room.send_data = user_send_data  # type: ignore[method-assign]
+    room.send_data = send_data  # type: ignore[method-assign]
 
 
 async def open_pair(
@@ -173,8 +192,30 @@ async def open_pair(
         agent_room, turn_taking=turn_taking, linked_identity=USER, options=options
     )
     client = SessionSyncClient(user_room, AGENT)
-    pair = Pair(server, agent_room, user_room, turn_taking, sync, client)
-    _instrument(pair)
+    recorder = Recorder()
+    _record_agent(agent_room, recorder)
+    _record_app(user_room, recorder)
+    return Pair(server, agent_room, user_room, turn_taking, sync, client, recorder)
+
+
+async def open_pair_agent_first(log: Transcript, user_attributes: Mapping[str, str]) -> Pair:
+    """The agent is in the room and started before the app joins; the join is recorded."""
+    server = InMemoryServer()
+    agent_room = await server.connect(ROOM, AGENT, kind="agent")
+    turns = InMemoryTurnTaking()
+    sync = SessionSynchronizer(agent_room, turn_taking=turns, linked_identity=USER, options=QUIET)
+    recorder = Recorder()
+    _record_agent(agent_room, recorder)
+    await sync.start()
+    await server.settle()
+    recorder.log = log
+    log.add("**app**, joins the room with its own participant attributes:", dict(user_attributes))
+    user_room = await server.connect(ROOM, USER, attributes=user_attributes)
+    _record_app(user_room, recorder)
+    pair = Pair(
+        server, agent_room, user_room, turns, sync, SessionSyncClient(user_room, AGENT), recorder
+    )
+    await pair.settle()
     return pair
 
 
@@ -309,22 +350,24 @@ async def scenarios() -> list[Transcript]:
             "The app leaves and rejoins",
             "The app disconnects (`participant_left` is announced to whoever is still in the "
             "room, here nobody) and joins again with the same identity: it gets a snapshot "
-            "addressed to it alone, then a `room_state_change` to everyone.",
+            "addressed to it alone, then a `room_state_change` (`participant_rejoined`, as it "
+            "has left before) to everyone. It joins without a `session.requestedType`, so "
+            "nothing else happens.",
         )
     )
     await p.user_room.disconnect()
     await p.settle()
-    p.user_room = await p.server.connect(ROOM, USER)
-    p.client = SessionSyncClient(p.user_room, AGENT)
-    await p.settle()
+    await p.rejoin()
     logs.append(log)
 
     log = p.record_to(
         Transcript(
             "The agent is disconnected",
             "The agent leaves the room unexpectedly (`SIGNAL_CLOSE`) during a live session. "
-            "Nothing can reach the app any more; the event below is what "
-            "`SessionSynchronizer.on_event` listeners receive (it is also put in the outbox).",
+            "Its turn-taking is switched off first (here it already was: a `text` session), "
+            "then the state becomes `error`. Nothing can reach the app any more; the event "
+            "below is what `SessionSynchronizer.on_event` listeners receive (it is also put "
+            "in the outbox).",
         )
     )
     seen: list[SessionSyncEvent] = []
@@ -333,6 +376,36 @@ async def scenarios() -> list[Transcript]:
     await p.settle()
     for event in seen:
         log.add("Event (listener only):", event.to_wire())
+    logs.append(log)
+    await p.sync.aclose()
+
+    # -- the app joining after the agent, and leaving mid-press ----------------------------
+    log = Transcript(
+        "The app joins after the agent, carrying `session.requestedType`",
+        "The agent is started with no type; then the app joins with `session.requestedType` "
+        "already set. Its first join is announced as `participant_joined`, after the "
+        "snapshot; then the requested type is applied as a `session.start` (no reply).",
+    )
+    p = await open_pair_agent_first(log, {ATTR_REQUESTED_TYPE: "voice-ptt"})
+    logs.append(log)
+
+    log = p.record_to(
+        Transcript(
+            "The app leaves while push-to-talk is held",
+            "The same `voice-ptt` session; the app has pressed the button "
+            "(`session.ptt_start`) and disconnects. The agent ends the press as a "
+            "`session.ptt_end` with trigger `participant_left` (what was said is answered), "
+            "then announces `participant_left`.",
+        )
+    )
+    await p.send("session.ptt_start")
+    log.entries.clear()
+    await p.user_room.disconnect()
+    await p.settle()
+    log.add(
+        "Agent participant attributes afterwards:",
+        {k: v for k, v in p.agent_room.local_attributes().items() if k != "session.config"},
+    )
     logs.append(log)
     await p.sync.aclose()
 

@@ -124,6 +124,8 @@ class SessionSynchronizer:
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._press_guard: asyncio.TimerHandle | None = None
+        self._press_generation = 0
+        self._honoured_request: str | None = None
         self._linked_left = False
         self._started = False
         self._closed = False
@@ -181,11 +183,15 @@ class SessionSynchronizer:
             await self._commit(
                 {"room_id": self._room.name}, event="session_state_sync", trigger=trigger
             )
+        self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
         if session_type is not None:
-            await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
+            try:
+                await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
+            except ProtocolError as e:
+                # The session shows `error`; the app can start it again. The call goes on.
+                logger.error("could not start the %s session: %s", session_type, e.message)
         if self._linked is not None:
             await self._apply_requested_type(self._linked)
-        self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
 
     async def aclose(self) -> None:
         if self._closed:
@@ -242,10 +248,12 @@ class SessionSynchronizer:
 
     def _arm_press_guard(self) -> None:
         self._cancel_press_guard()
+        self._press_generation += 1
         if self._opts.max_press_seconds is not None:
+            press = self._press_generation
             self._press_guard = asyncio.get_running_loop().call_later(
                 self._opts.max_press_seconds,
-                lambda: self._spawn(self._release_stuck_press(), "session-sync-press-guard"),
+                lambda: self._spawn(self._release_stuck_press(press), "session-sync-press-guard"),
             )
 
     def _cancel_press_guard(self) -> None:
@@ -253,13 +261,16 @@ class SessionSynchronizer:
             self._press_guard.cancel()
             self._press_guard = None
 
-    async def _release_stuck_press(self) -> None:
-        if self._ptt_pressed:
+    async def _release_stuck_press(self, press: int) -> None:
+        async with self._lock:
+            if not self._ptt_pressed or press != self._press_generation:
+                return  # released, or a newer press with its own guard
             logger.warning(
                 "push-to-talk held for %.0f s; ending the press", self._opts.max_press_seconds
             )
+            command = decode_params("session.ptt_end", {})
             with contextlib.suppress(ProtocolError):
-                await self.request("session.ptt_end", trigger="ptt_max_duration")
+                await self._execute_locked(command, trigger="ptt_max_duration")
 
     # -- commands -------------------------------------------------------------------------
 
@@ -269,19 +280,23 @@ class SessionSynchronizer:
         self._pending += 1
         try:
             async with self._lock:
-                revision = self._config.revision
-                result = await self._dispatch(command, trigger)
-                if command.method != "session.validate" and self._config.revision != revision:
-                    await self._validate_and_correct("after_change", include_attributes=False)
-                return self._config if isinstance(result, SessionConfig) else result
+                return await self._execute_locked(command, trigger=trigger)
+        finally:
+            self._pending -= 1
+
+    async def _execute_locked(self, command: Command, *, trigger: str) -> CommandResult:
+        try:
+            revision = self._config.revision
+            result = await self._dispatch(command, trigger)
+            if command.method != "session.validate" and self._config.revision != revision:
+                await self._validate_and_correct("after_change", include_attributes=False)
+            return self._config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
             raise ProtocolError(
                 ErrorCode.INVALID_TRANSITION,
                 str(e),
                 {"state": e.current, "requested": e.requested, "allowed": list(e.allowed)},
             ) from None
-        finally:
-            self._pending -= 1
 
     async def _dispatch(self, command: Command, trigger: str) -> CommandResult:
         p = command.params
@@ -346,6 +361,16 @@ class SessionSynchronizer:
             ),
         )
 
+    async def _turn_call(self, name: str, trigger: str) -> None:
+        """start/end/cancel a user turn. A failure is logged; the press state still moves on,
+        so the microphone follows the published state rather than a half-done call."""
+        if self._turns is None:
+            return
+        try:
+            await getattr(self._turns, name)()
+        except Exception:
+            logger.exception("user turn call %s failed", name, extra={"trigger": trigger})
+
     async def _apply_turn_taking(self, target: TurnTakingTarget, trigger: str) -> None:
         if self._turns is None:
             return
@@ -353,12 +378,14 @@ class SessionSynchronizer:
             await self._turns.apply(target)
         except Exception as e:
             logger.exception("turn-taking change failed", extra={"trigger": trigger})
-            await self._commit(
-                {"state": "error"},
-                event="session_state_sync",
-                trigger=f"{trigger}:failed",
-                detail=str(e),
-            )
+            if self._config.state != "error":
+                await self._commit(
+                    {"state": "error"},
+                    event="session_state_sync",
+                    trigger=f"{trigger}:failed",
+                    detail=_short(str(e)),
+                    ptt_pressed=False,
+                )
             raise ProtocolError(
                 ErrorCode.INTERNAL, f"the agent could not change its turn-taking: {e}"
             ) from e
@@ -431,8 +458,8 @@ class SessionSynchronizer:
             )
         # Published type and real turn-taking may differ only while the state says "syncing".
         await self._commit({"state": "syncing"}, event="session_state_sync", trigger=trigger)
-        if self._ptt_pressed and self._turns is not None:
-            await self._turns.end_user_turn()
+        if self._ptt_pressed:
+            await self._turn_call("end_user_turn", trigger)
         # A text session has no microphone to mute; voice types keep the user's choice.
         muted = self._config.is_muted and session_type != "text"
         await self._apply_turn_taking(self._target(session_type, muted=muted, ptt=False), trigger)
@@ -470,9 +497,9 @@ class SessionSynchronizer:
         """Close the microphone for good. A failure here must not keep a session alive."""
         if self._turns is None:
             return
+        if self._ptt_pressed:
+            await self._turn_call("cancel_user_turn", trigger)
         try:
-            if self._ptt_pressed:
-                await self._turns.cancel_user_turn()
             await self._turns.apply(self._target(None, muted=False, ptt=False, live=False))
         except Exception:
             logger.exception(
@@ -512,8 +539,7 @@ class SessionSynchronizer:
             )
         if self._ptt_pressed:
             return self._config  # a repeated press is harmless
-        if self._turns is not None:
-            await self._turns.start_user_turn()
+        await self._turn_call("start_user_turn", trigger)
         await self._apply_turn_taking(self._target("voice-ptt", muted=False, ptt=True), trigger)
         return await self._commit({}, event="session_state_sync", trigger=trigger, ptt_pressed=True)
 
@@ -528,8 +554,7 @@ class SessionSynchronizer:
         await self._apply_turn_taking(
             self._target("voice-ptt", muted=self._config.is_muted, ptt=False), trigger
         )
-        if self._turns is not None:
-            await (self._turns.cancel_user_turn() if cancel else self._turns.end_user_turn())
+        await self._turn_call("cancel_user_turn" if cancel else "end_user_turn", trigger)
         return await self._commit(
             {}, event="session_state_sync", trigger=trigger, ptt_pressed=False
         )
@@ -576,19 +601,18 @@ class SessionSynchronizer:
         for item in verdict.inconsistencies:
             logger.warning("session inconsistency: %s", item.message, extra={"check": item.check})
         corrections = verdict.corrections
-        recovering = corrections.get("state") == "active"
-        if (
-            Repair.REAPPLY_TURN_TAKING in verdict.repairs or recovering
-        ) and self._turns is not None:
+        next_state = corrections.get("state", self._config.state)
+        if Repair.REAPPLY_TURN_TAKING in verdict.repairs or "state" in corrections:
+            target = self._target(
+                self._config.type,
+                muted=self._config.is_muted,
+                ptt=self._ptt_pressed,
+                live=next_state in LIVE_STATES,
+            )
             try:
-                await self._apply_turn_taking(
-                    self._target(
-                        self._config.type, muted=self._config.is_muted, ptt=self._ptt_pressed
-                    ),
-                    trigger,
-                )
+                await self._apply_turn_taking(target, trigger)
             except ProtocolError:
-                corrections.pop("state", None)  # stays in error until the turn-taking recovers
+                corrections.pop("state", None)  # the failure already moved it to `error`
         await self._commit(
             {
                 **corrections,
@@ -876,3 +900,8 @@ class SessionSynchronizer:
                 "refused requested session type %r from %s: %s", requested, sender, e.message
             )
             await self._reply(error_reply(e, request_id=None, method=method), sender)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """Bounded text for the wire: an event must always fit in one data packet."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -79,9 +79,9 @@ def _check_connection(config: SessionConfig, room: ConnectionState) -> Inconsist
         return Inconsistency(
             "connection", "Session active but room reconnecting", {"state": "syncing"}
         )
-    if room == "connected" and state in ("syncing", "error") and config.type is not None:
+    if room == "connected" and state == "syncing" and config.type is not None:
         return Inconsistency(
-            "connection", f"Session {state} but room connected", {"state": "active"}
+            "connection", "Session syncing but room connected", {"state": "active"}
         )
     return None
 
@@ -118,10 +118,10 @@ def _check_turn_taking(
     config: SessionConfig, observed: Observation, *, ptt_pressed: bool
 ) -> list[Inconsistency]:
     found: list[Inconsistency] = []
-    if config.state not in LIVE_STATES:
-        return found
     expected_td = turn_profile(config.type).turn_detection
-    if observed.turn_detection is not None and observed.turn_detection != expected_td:
+    # Outside a live session only the microphone matters: it must be off.
+    live = config.state in LIVE_STATES
+    if live and observed.turn_detection is not None and observed.turn_detection != expected_td:
         found.append(
             Inconsistency(
                 "agent_turn_detection",
