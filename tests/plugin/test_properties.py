@@ -3,11 +3,13 @@
 import asyncio
 import contextlib
 import json
+import logging
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from livekit import rtc
 
-from livekit.plugins.session_sync import SessionSynchronizer, SyncOptions
+from livekit.plugins.session_sync import ProtocolError, SessionSynchronizer, SyncOptions
 from livekit.plugins.session_sync.protocol import encode_attributes, published_session_attributes
 from livekit.plugins.session_sync.testing.client import SessionSyncClient
 from livekit.plugins.session_sync.testing.room import InMemoryServer
@@ -45,16 +47,47 @@ commands = st.one_of(
 steps = st.one_of(
     st.tuples(st.sampled_from(["rpc", "data"]), commands),
     st.tuples(st.just("raw"), st.binary(max_size=64)),
+    st.tuples(st.just("request_attribute"), SESSION_TYPES.map(str)),
     st.tuples(
         st.sampled_from(
-            ["reconnecting", "reconnected", "drift_audio", "drift_attributes", "rejoin"]
+            [
+                "reconnecting",
+                "reconnected",
+                "drift_audio",
+                "drift_attributes",
+                "rejoin",
+                "intruder",
+                "turn_failure",
+            ]
         ),
         st.none(),
     ),
 )
 
 
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 async def _run(script: list[tuple[str, object]], final_disconnect: bool) -> None:
+    errors = _Errors()
+    plugin_logger = logging.getLogger("livekit.plugins.session_sync")
+    plugin_logger.addHandler(errors)
+    try:
+        await _steps(script, final_disconnect)
+    finally:
+        plugin_logger.removeHandler(errors)
+    # Turn-taking failures are injected on purpose and logged; nothing else may fail.
+    unexpected = [r.getMessage() for r in errors.records if "turn-taking" not in r.getMessage()]
+    assert unexpected == [], "errors inside the synchronizer"
+
+
+async def _steps(script: list[tuple[str, object]], final_disconnect: bool) -> None:
     server = InMemoryServer()
     agent_room = await server.connect("r", "agent", kind="agent")
     user_room = await server.connect("r", "user")
@@ -89,8 +122,10 @@ async def _run(script: list[tuple[str, object]], final_disconnect: bool) -> None
         agent_up = agent_room.connection_state == "connected"
         if kind == "rpc" and agent_up and user_room.connection_state == "connected":
             method, params = arg  # type: ignore[misc]
-            with contextlib.suppress(Exception):
+            try:
                 await client.call(method, params)
+            except rtc.RpcError as e:
+                assert e.code not in (1500, 2500), f"internal failure: {e.message}"
         elif kind == "data" and user_room.connection_state == "connected":
             method, params = arg  # type: ignore[misc]
             await client.send(method, params)
@@ -106,6 +141,21 @@ async def _run(script: list[tuple[str, object]], final_disconnect: bool) -> None
         elif kind == "drift_attributes" and agent_room.connection_state == "connected":
             await agent_room.set_attributes({"session.state": "error"})
             await sync.request("session.validate")
+        elif kind == "intruder":
+            intruder = SessionSyncClient(await server.connect("r", "intruder"), "agent")
+            await intruder.send("session.end")
+            await server.settle()
+            if agent_up:  # replies are not held while the agent's link is down
+                reply = intruder.replies["req-1"]
+                assert reply["error"]["code"] in ("forbidden", "rate_limited")
+            await intruder.room.disconnect()  # type: ignore[attr-defined]
+        elif kind == "turn_failure":
+            turns.fail_next_apply = RuntimeError("device lost")
+            with contextlib.suppress(ProtocolError):
+                await sync.request("session.switch", {"sessionType": "voice-vad"})
+            turns.fail_next_apply = None
+        elif kind == "request_attribute" and user_room.connection_state == "connected":
+            await user_room.set_attributes({"session.requestedType": str(arg)})
         elif kind == "rejoin" and user_room.connection_state == "connected":
             await user_room.disconnect()
             await server.settle()

@@ -222,3 +222,61 @@ async def test_failed_end_still_ends_the_session(harness: Harness) -> None:
     assert (result["state"], result["type"]) == ("idle", None)
     await harness.settle()
     assert harness.client.session()["state"] == "idle"
+    # The microphone could not be closed then; validation closes it.
+    await harness.client.call("session.validate")
+    assert harness.turns.audio_input_enabled is False
+
+
+async def test_failed_release_still_closes_the_microphone(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    harness.turns.fail_next_turn_call = RuntimeError("AgentSession isn't running")
+    result = await harness.client.call("session.ptt_end")
+    await harness.settle()
+    assert harness.client.agent_attributes()["session.pushToTalk"] == "released"
+    assert result["state"] == "active"
+    validation = await harness.client.call("session.validate")
+    assert validation["isValid"] is True
+    assert harness.turns.audio_input_enabled is False
+
+
+async def test_agent_that_cannot_start_its_session_shows_error_and_can_retry() -> None:
+    from livekit.plugins.session_sync import SessionSynchronizer
+    from livekit.plugins.session_sync.testing import (
+        InMemoryServer,
+        InMemoryTurnTaking,
+        SessionSyncClient,
+    )
+
+    server = InMemoryServer()
+    agent_room = await server.connect("r", "agent", kind="agent")
+    client = SessionSyncClient(await server.connect("r", "u"), "agent")
+    turns = InMemoryTurnTaking()
+    turns.fail_next_apply = RuntimeError("model failed to load")
+    sync = SessionSynchronizer(agent_room, turn_taking=turns, linked_identity="u")
+    await sync.start("voice-vad")  # must not raise: the call goes on
+    await server.settle()
+    assert client.session()["state"] == "error"
+    assert client.events[-1]["payload"]["detail"] == "model failed to load"
+
+    result = await client.call("session.start", {"sessionType": "voice-vad"})
+    assert result["state"] == "active"
+    await sync.aclose()
+
+
+async def test_stale_requested_type_does_not_undo_a_later_switch(harness: Harness) -> None:
+    await harness.user_room.set_attributes({"session.requestedType": "voice-vad"})
+    await harness.settle()
+    await harness.client.call("session.switch", {"sessionType": "text"})
+    await harness.user_room.disconnect()
+    await harness.settle()
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    back = SessionSyncClient(
+        await harness.server.connect(
+            "room-a", "user", attributes={"session.requestedType": "voice-vad"}
+        ),
+        "agent",
+    )
+    await harness.settle()
+    assert back.session()["type"] == "text"

@@ -76,6 +76,9 @@ class LiveKitRoom:
 
     def __init__(self, room: rtc.Room) -> None:
         self._room = room
+        # Follows the events this adapter forwards, so a listener never reads a state
+        # older than the event it is handling.
+        self._state: ConnectionState | None = None
 
     @property
     def name(self) -> str:
@@ -87,6 +90,8 @@ class LiveKitRoom:
 
     @property
     def connection_state(self) -> ConnectionState:
+        if self._state is not None:
+            return self._state
         return _RTC_STATES.get(self._room.connection_state, "disconnected")
 
     def local_attributes(self) -> Mapping[str, str]:
@@ -136,12 +141,15 @@ class LiveKitRoom:
             listener.on_data(sender, packet.topic or "", packet.data)
 
         def reconnecting() -> None:
+            self._state = "reconnecting"
             listener.on_connection_state("reconnecting", None)
 
         def reconnected() -> None:
+            self._state = "connected"
             listener.on_connection_state("connected", None)
 
         def disconnected(reason: rtc.DisconnectReason.ValueType) -> None:
+            self._state = "disconnected"
             listener.on_connection_state("disconnected", rtc.DisconnectReason.Name(reason))
 
         def participant_connected(p: rtc.RemoteParticipant) -> None:

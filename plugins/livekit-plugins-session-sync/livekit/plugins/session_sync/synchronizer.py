@@ -83,6 +83,9 @@ class SyncOptions:
     """Commands waiting for the session at once; more are refused as busy."""
     outbox_limit: int = 128
     """Events held while the link is down; the oldest go first, and the gap in `seq` shows it."""
+    io_timeout: float = 5.0
+    """Seconds one attribute update or data send may take; a stalled link must not hold
+    every later command behind it."""
     max_press_seconds: float | None = 60.0
     """A push-to-talk press held longer is ended for the user (a lost release must not leave
     the microphone open). None turns the guard off."""
@@ -650,9 +653,10 @@ class SessionSynchronizer:
         if self._room.connection_state != "connected":
             return  # republished on reconnect
         try:
-            await self._room.set_attributes(
-                encode_attributes(self._config, ptt_pressed=self._ptt_pressed)
-            )
+            async with asyncio.timeout(self._opts.io_timeout):
+                await self._room.set_attributes(
+                    encode_attributes(self._config, ptt_pressed=self._ptt_pressed)
+                )
         except Exception:
             # The next validation pass sees the stale attributes and republishes them.
             logger.exception("publishing session attributes failed")
@@ -699,9 +703,10 @@ class SessionSynchronizer:
         if destinations:
             if self._room.connection_state == "connected":
                 try:
-                    await self._room.send_data(
-                        payload, topic=self._opts.topic, destinations=destinations
-                    )
+                    async with asyncio.timeout(self._opts.io_timeout):
+                        await self._room.send_data(
+                            payload, topic=self._opts.topic, destinations=destinations
+                        )
                 except Exception:
                     logger.exception("sending a session-sync reply failed")
             return
@@ -711,7 +716,8 @@ class SessionSynchronizer:
     async def _flush_outbox(self) -> None:
         while self._outbox and self._room.connection_state == "connected":
             try:
-                await self._room.send_data(self._outbox[0], topic=self._opts.topic)
+                async with asyncio.timeout(self._opts.io_timeout):
+                    await self._room.send_data(self._outbox[0], topic=self._opts.topic)
             except Exception:
                 logger.exception("sending a session-sync event failed; kept for retry")
                 return
@@ -737,6 +743,9 @@ class SessionSynchronizer:
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
         if topic != self._opts.topic or sender is None:
+            return
+        if len(self._tasks) >= 4 * self._opts.max_pending_commands:
+            logger.warning("session-sync is overloaded; dropped a message from %s", sender)
             return
         self._spawn(self._handle_data(sender, payload), "session-sync-data")
 
@@ -879,27 +888,36 @@ class SessionSynchronizer:
                 e.message,
                 extra={"code": str(e.code)},
             )
+            # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
             raise rtc.RpcError(
-                rpc_code(e.code), f"{e.code}: {e.message}", json.dumps(e.details)
+                rpc_code(e.code), _short(f"{e.code}: {e.message}", 250), json.dumps(e.details)
+            ) from None
+        except Exception:
+            logger.exception("session-sync RPC %s failed", data.method)
+            raise rtc.RpcError(
+                rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
             ) from None
 
     async def _handle_requested_type(self, sender: str, requested: str) -> None:
-        method = (
-            "session.switch"
-            if self._config.state in LIVE_STATES and self._config.type
-            else "session.start"
-        )
         try:
             self._admit(sender, len(requested.encode()))
-            if requested == self._config.type and self._config.state in LIVE_STATES:
-                return
-            command = decode_params(method, {"sessionType": requested})
-            await self._execute(command, trigger=f"attribute:{ATTR_REQUESTED_TYPE}")
+            if requested == self._honoured_request:
+                return  # already acted on; a later command may have changed the type since
+            async with self._lock:
+                live = self._config.state in LIVE_STATES and self._config.type is not None
+                if live and requested == self._config.type:
+                    self._honoured_request = requested
+                    return
+                method = "session.switch" if live else "session.start"
+                command = decode_params(method, {"sessionType": requested})
+                await self._execute_locked(command, trigger=f"attribute:{ATTR_REQUESTED_TYPE}")
+                self._honoured_request = requested
         except ProtocolError as e:
             logger.warning(
                 "refused requested session type %r from %s: %s", requested, sender, e.message
             )
-            await self._reply(error_reply(e, request_id=None, method=method), sender)
+            reply = error_reply(e, request_id=None, method=e.method or "session.start")
+            await self._reply(reply, sender)
 
 
 def _short(text: str, limit: int = 300) -> str:

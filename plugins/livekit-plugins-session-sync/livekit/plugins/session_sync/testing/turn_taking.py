@@ -14,6 +14,8 @@ class InMemoryTurnTaking:
         self.calls: list[str] = []
         # Set to make the next `apply` fail, as a broken model or session would.
         self.fail_next_apply: Exception | None = None
+        # Set to make the next start/end/cancel of a user turn fail, as a closed session would.
+        self.fail_next_turn_call: Exception | None = None
 
     def observe(self) -> TurnTakingObservation:
         return TurnTakingObservation(self.turn_detection, self.audio_input_enabled)
@@ -31,14 +33,22 @@ class InMemoryTurnTaking:
         self.turn_detection = target.turn_detection
         self.audio_input_enabled = target.audio_input_enabled
 
+    def _maybe_fail_turn_call(self) -> None:
+        if self.fail_next_turn_call is not None:
+            err, self.fail_next_turn_call = self.fail_next_turn_call, None
+            raise err
+
     async def start_user_turn(self) -> None:
         self.calls.append("start")
+        self._maybe_fail_turn_call()
         self.user_turn_open = True
 
     async def end_user_turn(self) -> None:
         self.calls.append("commit")
+        self._maybe_fail_turn_call()
         self.user_turn_open = False
 
     async def cancel_user_turn(self) -> None:
         self.calls.append("clear")
+        self._maybe_fail_turn_call()
         self.user_turn_open = False
