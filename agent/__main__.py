@@ -51,7 +51,10 @@ def main(argv: list[str]) -> None:
         except ModelFilesMissing as e:
             _fail(str(e))
         if plan.problem:
-            print(f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing")
+            print(
+                f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing",
+                file=sys.stderr,
+            )
         register_download_plugins(plan.effective)
     if command == "console":
         _check_console_prerequisites()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import (
     Agent,
     AgentServer,
@@ -23,6 +26,7 @@ from livekit.plugins.session_sync import (
     RoomPort,
     SessionSynchronizer,
     SessionType,
+    TurnTakingTarget,
     turn_profile,
 )
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
@@ -30,7 +34,7 @@ from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClie
 from .console import ConsoleCommands, ConsoleSession, log_event
 from .models import LoadedModels, load_models, plan_turn_detector
 from .responder import OfflineResponder
-from .session_type import ChosenType, choose_session_type
+from .session_type import choose_session_type
 from .settings import Settings, load_settings
 from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
 
@@ -86,13 +90,8 @@ def build_session(
     return session, AgentSessionTurnTaking(session, server_mode=server_mode, timers=timers)
 
 
-async def start_sync(
-    settings: Settings,
-    room: RoomPort,
-    turns: AgentSessionTurnTaking,
-    *,
-    linked_identity: str,
-    chosen: ChosenType,
+def create_sync(
+    settings: Settings, room: RoomPort, turns: AgentSessionTurnTaking, *, linked_identity: str
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
@@ -101,8 +100,50 @@ async def start_sync(
         options=settings.sync_options(),
     )
     sync.on_event(log_event)
-    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
     return sync
+
+
+async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: SessionType) -> None:
+    """Right after `AgentSession.start`: a text session must not stream audio to STT even
+    for the moment before the synchronizer starts."""
+    profile = turn_profile(session_type)
+    await turns.apply(
+        TurnTakingTarget(
+            session_type=session_type,
+            turn_detection=profile.turn_detection,
+            audio_input_enabled=session_type == "voice-vad",
+        )
+    )
+
+
+def leave_when_user_gone(ctx: JobContext, identity: str, grace_seconds: float) -> None:
+    """The session survives a brief drop of its user; the job ends if they stay away."""
+    pending: list[asyncio.TimerHandle] = []
+
+    def cancel() -> None:
+        while pending:
+            pending.pop().cancel()
+
+    def on_left(participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == identity:
+            cancel()
+            pending.append(
+                asyncio.get_running_loop().call_later(
+                    grace_seconds, lambda: ctx.shutdown(reason="user did not return")
+                )
+            )
+
+    def on_joined(participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == identity:
+            cancel()
+
+    ctx.room.on("participant_disconnected", on_left)
+    ctx.room.on("participant_connected", on_joined)
+    ctx.add_shutdown_callback(lambda: _cancelled(cancel))
+
+
+async def _cancelled(cancel: Callable[[], None]) -> None:
+    cancel()
 
 
 async def entrypoint(ctx: JobContext) -> None:
@@ -134,10 +175,11 @@ async def entrypoint(ctx: JobContext) -> None:
             participant_identity=participant.identity, close_on_disconnect=False
         ),
     )
-    sync = await start_sync(
-        settings, LiveKitRoom(ctx.room), turns, linked_identity=participant.identity, chosen=chosen
-    )
+    await start_turn_taking(turns, chosen.session_type)
+    leave_when_user_gone(ctx, participant.identity, settings.rejoin_grace_seconds)
+    sync = create_sync(settings, LiveKitRoom(ctx.room), turns, linked_identity=participant.identity)
     ctx.add_shutdown_callback(sync.aclose)
+    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
 
 
 async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
@@ -155,10 +197,10 @@ async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels
     assert isinstance(session, ConsoleSession)
     session.commands = ConsoleCommands(SessionSyncClient(app_room, "agent"))
     await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
-    sync = await start_sync(
-        settings, agent_room, turns, linked_identity="console-user", chosen=chosen
-    )
+    await start_turn_taking(turns, chosen.session_type)
+    sync = create_sync(settings, agent_room, turns, linked_identity="console-user")
     ctx.add_shutdown_callback(sync.aclose)
+    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
     logger.info("console ready: type a message, or /help for session commands")
 
 

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     ptt_max_press_seconds: PositiveSeconds = 60.0
     """A push-to-talk press held longer than this is released automatically."""
 
+    rejoin_grace_seconds: NonNegativeSeconds = 30.0
+    """How long the agent waits for its user to come back before it leaves the room."""
+
     log_level: LogLevel = "INFO"
     """Log level of the worker."""
 

@@ -9,8 +9,7 @@ from livekit.agents import AgentSession
 from livekit.plugins import silero
 
 from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_sync
-from agent.session_type import ChosenType
+from agent.server import SessionSyncAgent, build_session, create_sync, start_turn_taking
 from agent.settings import Settings, load_settings
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
@@ -93,13 +92,9 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         server = InMemoryServer()
         agent_room = await server.connect("room", "agent", kind="agent")
         user_room = await server.connect("room", "user")
-        sync = await start_sync(
-            settings,
-            agent_room,
-            turns,
-            linked_identity="user",
-            chosen=ChosenType(session_type, "test"),
-        )
+        await start_turn_taking(turns, session_type)
+        sync = create_sync(settings, agent_room, turns, linked_identity="user")
+        await sync.start(session_type, trigger="join:test")
         client = SessionSyncClient(user_room, "agent")
         await server.settle()
         worker = Worker(

@@ -113,9 +113,14 @@ async def test_switching_type_keeps_history_and_matches_turn_taking(
     assert worker.client.agent_attributes()["session.type"] == after
     history_after = [m.text_content for m in worker.session.history.messages()]
     assert history_after[: len(history_before)] == history_before
-    states = [e["payload"]["frontendState"] for e in worker.client.events_of("session_state_sync")]
+    events = [e["payload"] for e in worker.client.events]
+    assert [p["frontendState"]["state"] for p in events[-2:]] == ["syncing", "active"]
     # Whenever the app saw "active", the published type's turn-taking was already in place.
-    assert [s["state"] for s in states[-2:]] == ["syncing", "active"]
+    for payload in events:
+        if payload["frontendState"]["state"] == "active":
+            assert (
+                payload["roomState"]["turnDetection"] == payload["frontendState"]["turnDetection"]
+            )
     assert worker.sync.validate().is_valid
 
 
