@@ -564,11 +564,10 @@ async def scenarios() -> list[Transcript]:
     p.turns.fail_next_apply = RuntimeError("audio pipeline is gone")
     await p.send("session.set_muted", {"muted": True})
     log.add(
-        "(the app now asks for a validation, which finds the session in `error` on a "
-        "connected room and corrects it back to `active`)",
+        "(the session stays in `error` until the app acts; here it starts the session again)",
         {"state": p.sync.config.state},
     )
-    await p.rpc("session.validate")
+    await p.rpc("session.start", {"sessionType": "voice-vad"})
     p.turns.fail_next_apply = RuntimeError("audio pipeline is gone")
     await p.rpc("session.set_muted", {"muted": True})
     logs.append(log)
