@@ -6,7 +6,7 @@ import sys
 import warnings
 
 from .models import ModelFilesMissing, plan_turn_detector, register_download_plugins
-from .settings import SettingsError, load_settings
+from .settings import Settings, SettingsError, load_settings
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -27,6 +27,27 @@ def _check_console_prerequisites() -> None:
         import sounddevice  # type: ignore[import-untyped]  # noqa: F401
     except (OSError, ImportError):  # sounddevice raises OSError when PortAudio is missing
         _fail(PORTAUDIO_HELP)
+
+
+SERVER_COMMANDS = ("start", "dev", "connect")
+
+
+def _check_server_settings(command: str, argv: list[str], settings: Settings) -> None:
+    """Joining rooms needs a server and keys; say so instead of a framework traceback."""
+    if command not in SERVER_COMMANDS:
+        return
+    given = {
+        "LIVEKIT_URL": settings.livekit_url or "--url" in argv,
+        "LIVEKIT_API_KEY": settings.livekit_api_key or "--api-key" in argv,
+        "LIVEKIT_API_SECRET": settings.livekit_api_secret or "--api-secret" in argv,
+    }
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        _fail(
+            f"`{command}` joins rooms on a LiveKit server and needs {', '.join(missing)} "
+            "(in the environment or .env, or as --url/--api-key/--api-secret). "
+            "To try the agent without a server: ./scripts/console"
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -58,6 +79,7 @@ def main(argv: list[str]) -> None:
         register_download_plugins(plan.effective)
     if command == "console":
         _check_console_prerequisites()
+    _check_server_settings(command, argv, settings)
 
     from livekit.agents import cli
 

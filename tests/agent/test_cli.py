@@ -39,3 +39,14 @@ def test_refusing_a_missing_turn_model_stops_with_the_fix_command(
     with pytest.raises(SystemExit):
         main(["agent", "start"])
     assert "TURN_DETECTOR=english uv run python -m agent download-files" in capsys.readouterr().err
+
+
+def test_start_without_a_server_says_what_is_missing(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["agent", "start"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET" in err
+    assert "./scripts/console" in err
