@@ -61,6 +61,14 @@ class AgentSessionTurnTaking:
     def session_type(self) -> SessionType | None:
         return self._session_type
 
+    def unavailable_reason(self, session_type: SessionType | None) -> str | None:
+        if session_type in ("voice-ptt", "voice-vad") and self._session.stt is None:
+            return (
+                "it has no speech-to-text (set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, "
+                "and STT_MODEL)"
+            )
+        return None
+
     def observe(self) -> TurnTakingObservation:
         mode = self._session.turn_detection
         if mode is not None and mode != MANUAL:

@@ -74,7 +74,8 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
     ) -> Worker:
         models = LoadedModels(vad=vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only"))
         fake_llm, fake_tts = EchoLLM(), SilentTTS()
-        fake_stt = stt or TaggedSTT(WORDS)
+        # stt="none": the agent has no speech-to-text, as without LiveKit keys.
+        fake_stt = None if stt == "none" else stt or TaggedSTT(WORDS)
         session, turns = build_session(
             settings,
             models,

@@ -132,3 +132,11 @@ async def test_switching_mid_press_keeps_what_was_said(make_worker) -> None:
     await _reply(worker)
     assert worker.llm.user_texts() == ["switch me"]
     assert worker.session.input.audio_enabled is False
+
+
+async def test_voice_without_speech_to_text_is_refused_clearly(make_worker) -> None:
+    worker: Worker = await make_worker("text", stt="none")
+    reply = await worker.client.request("session.switch", {"sessionType": "voice-ptt"})
+    assert reply["error"]["code"] == "unavailable"
+    assert "LIVEKIT_API_KEY" in reply["error"]["message"]
+    assert worker.client.session()["type"] == "text"

@@ -186,3 +186,16 @@ async def test_requested_type_attribute_starts_and_bad_values_are_refused(
     assert error["type"] == "error"
     assert error["error"]["code"] == "invalid_params"
     assert harness.client.session()["type"] == "voice-vad"
+
+
+async def test_type_the_agent_cannot_run_is_refused_before_anything_changes(
+    harness: Harness,
+) -> None:
+    before = await _started(harness, "text")
+    harness.turns.unavailable["voice-vad"] = "it has no speech-to-text"
+    with pytest.raises(rtc.RpcError) as err:
+        await harness.client.call("session.switch", {"sessionType": "voice-vad"})
+    assert err.value.code == 2501
+    assert "no speech-to-text" in err.value.message
+    await harness.settle()
+    assert harness.client.session() == before

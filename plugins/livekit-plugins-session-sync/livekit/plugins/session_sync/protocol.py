@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     WRONG_SESSION_TYPE = "wrong_session_type"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
     BUSY = "busy"
     INTERNAL = "internal"
 
@@ -96,6 +97,7 @@ class RpcErrorCode(IntEnum):
     INVALID_PARAMS = 2422
     RATE_LIMITED = 2429
     BUSY = 2503
+    UNAVAILABLE = 2501
     INTERNAL = 2500
 
 

@@ -342,6 +342,15 @@ class SessionSynchronizer:
                 {"state": self._config.state, "allowed": ["session.start"]},
             )
 
+    def _check_available(self, session_type: SessionType) -> None:
+        reason = self._turns.unavailable_reason(session_type) if self._turns else None
+        if reason is not None:
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE,
+                f"this agent cannot run a {session_type} session: {reason}",
+                {"type": session_type},
+            )
+
     def _check_room_config(self, room_config: RoomConfig | None, session_type: SessionType) -> None:
         if room_config is None:
             return
@@ -404,6 +413,7 @@ class SessionSynchronizer:
             )
         check_transition(current.state, "syncing")
         self._check_room_config(p.room_config, p.session_type)
+        self._check_available(p.session_type)
         session_id = (
             p.session_id
             or (p.room_config.session_id if p.room_config else None)
@@ -453,6 +463,7 @@ class SessionSynchronizer:
     ) -> SessionConfig:
         self._require_live("switch the session type")
         self._check_room_config(room_config, session_type)
+        self._check_available(session_type)
         if room_config is not None and room_config.session_id != self._config.session_id:
             raise ProtocolError(
                 ErrorCode.INVALID_PARAMS,

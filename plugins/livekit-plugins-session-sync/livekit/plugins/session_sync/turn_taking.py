@@ -31,6 +31,11 @@ class TurnTakingPort(Protocol):
 
     def observe(self) -> TurnTakingObservation: ...
 
+    def unavailable_reason(self, session_type: SessionType | None) -> str | None:
+        """Why this agent cannot run `session_type` at all (say, no speech-to-text for a voice
+        type), or None. Asked before anything changes, so a refusal leaves the state as is."""
+        ...
+
     async def apply(self, target: TurnTakingTarget) -> None:
         """Make the turn-taking match the target. An open user turn is committed first
         when the turn detection changes, so nothing the user said is lost."""

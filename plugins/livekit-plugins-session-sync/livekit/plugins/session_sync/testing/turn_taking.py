@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import TurnDetection
+from ..models import SessionType, TurnDetection
 from ..turn_taking import TurnTakingObservation, TurnTakingTarget
 
 
@@ -12,10 +12,15 @@ class InMemoryTurnTaking:
         self.audio_input_enabled = False
         self.user_turn_open = False
         self.calls: list[str] = []
+        # Session types this agent cannot run, with the reason it gives.
+        self.unavailable: dict[SessionType, str] = {}
         # Set to make the next `apply` fail, as a broken model or session would.
         self.fail_next_apply: Exception | None = None
         # Set to make the next start/end/cancel of a user turn fail, as a closed session would.
         self.fail_next_turn_call: Exception | None = None
+
+    def unavailable_reason(self, session_type: SessionType | None) -> str | None:
+        return self.unavailable.get(session_type) if session_type else None
 
     def observe(self) -> TurnTakingObservation:
         return TurnTakingObservation(self.turn_detection, self.audio_input_enabled)
