@@ -88,3 +88,11 @@ def test_empty_rpc_payload_means_no_params() -> None:
 def test_request_id_is_recovered_from_a_bad_request() -> None:
     assert request_id_of(_request("session.explode")) == "r1"
     assert request_id_of(b"{nope") is None
+
+
+def test_every_error_code_has_its_own_rpc_code_outside_livekits_range() -> None:
+    from livekit.plugins.session_sync.protocol import rpc_code
+
+    codes = [rpc_code(code) for code in ErrorCode]
+    assert len(set(codes)) == len(codes)
+    assert all(not 1001 <= code <= 1999 for code in codes)

@@ -280,3 +280,29 @@ async def test_stale_requested_type_does_not_undo_a_later_switch(harness: Harnes
     )
     await harness.settle()
     assert back.session()["type"] == "text"
+
+
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, outbox_limit=2)]
+)
+async def test_events_lost_while_down_show_as_a_seq_gap_and_a_snapshot_heals_it(
+    harness: Harness,
+) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "voice-vad"})
+    await harness.settle()
+    last_seen = client.events[-1]["seq"]
+    harness.agent_room.simulate_reconnecting()
+    await harness.settle()
+    for muted in (True, False, True):  # agent-side changes while the link is down
+        await harness.sync.request("session.set_muted", {"muted": muted})
+    harness.agent_room.simulate_reconnected()
+    await harness.settle()
+
+    seqs = [e["seq"] for e in client.events]
+    after = [s for s in seqs if s > last_seen]
+    assert after[0] > last_seen + 1, "the overflowed outbox must leave a visible gap"
+    snapshot = client.unsolicited[-1]
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["session"]["isMuted"] is True
+    assert client.session() == snapshot["session"]
