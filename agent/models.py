@@ -92,8 +92,19 @@ class LoadedModels:
     def server_turn_detection(self) -> TurnDetectionMode:
         """The framework's turn detection for "the agent decides" (voice-vad).
 
-        A fresh detector per session is cheap: the weights are shared per process.
+        A fresh detector per session is cheap: the weights are shared per process. A model
+        that fails here costs the call its end-of-turn model, never the call itself.
         """
+        try:
+            return self._make_turn_detector()
+        except Exception:
+            logger.exception(
+                "the %s end-of-turn model failed to load; this call uses VAD-only endpointing",
+                self.plan.effective,
+            )
+            return "vad"
+
+    def _make_turn_detector(self) -> TurnDetectionMode:
         match self.plan.effective:
             case "audio":
                 return inference.TurnDetector(version="v1-mini")

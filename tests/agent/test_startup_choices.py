@@ -63,3 +63,21 @@ def test_missing_text_model_can_refuse_to_start() -> None:
 def test_offline_models_need_no_files() -> None:
     assert plan_turn_detector("audio", fallback="refuse").effective == "audio"
     assert plan_turn_detector("vad-only", fallback="refuse").effective == "vad-only"
+
+
+def test_model_that_fails_at_call_time_falls_back_to_vad(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livekit.plugins import silero
+
+    from agent.models import LoadedModels, TurnDetectorPlan
+
+    models = LoadedModels(vad=silero.VAD.load(), plan=TurnDetectorPlan("english", "english"))
+
+    def broken() -> None:
+        raise RuntimeError("model files vanished")
+
+    monkeypatch.setattr(models, "_make_turn_detector", broken)
+    with caplog.at_level(logging.ERROR):
+        assert models.server_turn_detection() == "vad"
+    assert "VAD-only" in caplog.text
