@@ -15,7 +15,7 @@ from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
 
-from .fakes import EchoLLM, FakeMicrophone, InstantAudioOutput, SilentTTS, TaggedSTT
+from .fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
 
 WORDS = {1: "secret words", 2: "hello there", 3: "switch me"}
 
@@ -49,7 +49,7 @@ class Worker:
     client: SessionSyncClient
     server: InMemoryServer
     mic: FakeMicrophone
-    speaker: InstantAudioOutput
+    speaker: TimedAudioOutput
     llm: EchoLLM
     stt: Any
     tts: SilentTTS
@@ -86,7 +86,7 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
             aec_warmup_duration=None,
             user_away_timeout=None,
         )
-        mic, speaker = FakeMicrophone(), InstantAudioOutput()
+        mic, speaker = FakeMicrophone(), TimedAudioOutput()
         session.input.audio = mic
         session.output.audio = speaker
         await session.start(SessionSyncAgent(instructions="test"))

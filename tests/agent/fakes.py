@@ -187,34 +187,43 @@ class _SilentStream(tts.ChunkedStream):
         output_emitter.flush()
 
 
-class InstantAudioOutput(io.AudioOutput):
-    """Plays every segment the moment it is flushed."""
+class TimedAudioOutput(io.AudioOutput):
+    """A speaker: a flushed segment takes as long to play as its audio lasts."""
 
     def __init__(self) -> None:
         super().__init__(
-            label="InstantAudioOutput", capabilities=io.AudioOutputCapabilities(pause=False)
+            label="TimedAudioOutput", capabilities=io.AudioOutputCapabilities(pause=False)
         )
         self._pushed = 0.0
-        self.segments = 0
+        self._started_at = 0.0
+        self._playing: asyncio.TimerHandle | None = None
+        self.interrupted = 0
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         if self._pushed == 0.0:
+            self._started_at = time.monotonic()
             self.on_playback_started(created_at=time.time())
         await super().capture_frame(frame)
         self._pushed += frame.duration
 
     def flush(self) -> None:
         super().flush()
-        played, self._pushed = self._pushed, 0.0
-        self.segments += 1
-        asyncio.get_running_loop().call_soon(
-            lambda: self.on_playback_finished(playback_position=played, interrupted=False)
+        duration, self._pushed = self._pushed, 0.0
+        self._playing = asyncio.get_running_loop().call_later(
+            duration, lambda: self._finish(duration, interrupted=False)
         )
 
     def clear_buffer(self) -> None:
-        if self._pushed:
-            played, self._pushed = self._pushed, 0.0
-            self.on_playback_finished(playback_position=played, interrupted=True)
+        if self._playing is not None or self._pushed:
+            if self._playing is not None:
+                self._playing.cancel()
+            self._pushed = 0.0
+            self.interrupted += 1
+            self._finish(time.monotonic() - self._started_at, interrupted=True)
+
+    def _finish(self, position: float, *, interrupted: bool) -> None:
+        self._playing = None
+        self.on_playback_finished(playback_position=position, interrupted=interrupted)
 
 
 class FakeMicrophone(io.AudioInput):

@@ -87,6 +87,7 @@ async def test_press_interrupts_the_agent(make_worker) -> None:
     await eventually(lambda: worker.session.agent_state == "speaking", message="the agent to speak")
     await worker.client.call("session.ptt_start")
     await eventually(lambda: worker.session.agent_state != "speaking", message="the agent to stop")
+    assert worker.speaker.interrupted == 1  # cut short, 30 s before it would have ended
 
 
 @pytest.mark.parametrize(("before", "after"), list(itertools.permutations(TYPES, 2)))
