@@ -205,6 +205,6 @@ async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels
 
 
 def build_server(settings: Settings) -> AgentServer:
-    server = AgentServer(setup_fnc=prewarm)
+    server = AgentServer(setup_fnc=prewarm, prometheus_port=settings.prometheus_port)
     server.rtc_session(agent_name=settings.agent_name)(entrypoint)
     return server

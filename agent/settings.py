@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     """Log level of the worker."""
 
+    prometheus_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve Prometheus metrics on this port at /metrics; unset serves none."""
+
     # -- normalisation and checks -------------------------------------------------
 
     @field_validator("livekit_url", "livekit_api_key", "livekit_api_secret", mode="before")

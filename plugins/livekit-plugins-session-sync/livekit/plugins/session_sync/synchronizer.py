@@ -14,6 +14,7 @@ from typing import Any
 
 from livekit import rtc
 
+from . import metrics
 from .log import logger
 from .models import (
     ConnectionState,
@@ -613,6 +614,7 @@ class SessionSynchronizer:
         if verdict.is_valid:
             return verdict
         for item in verdict.inconsistencies:
+            metrics.INCONSISTENCIES.labels(item.check).inc()
             logger.warning("session inconsistency: %s", item.message, extra={"check": item.check})
         corrections = verdict.corrections
         next_state = corrections.get("state", self._config.state)
@@ -686,6 +688,7 @@ class SessionSynchronizer:
     async def _emit(
         self, event_type: EventType, trigger: str, *, detail: str | None = None
     ) -> None:
+        metrics.EVENTS.labels(event_type).inc()
         self._seq += 1
         event = SessionSyncEvent(
             type=event_type,
@@ -861,16 +864,20 @@ class SessionSynchronizer:
 
     async def _handle_data(self, sender: str, payload: bytes) -> None:
         command: Command | None = None
+        measured = _Measured()
         try:
             self._admit(sender, len(payload))
             command = decode_request(payload, limit=self._opts.max_inbound_bytes)
+            measured.method = command.method
             result = await self._execute(command, trigger=command.method)
             await self._reply(
                 Ack(id=command.request_id, method=command.method, result=result), sender
             )
+            measured.outcome = "ok"
         except ProtocolError as e:
             rid = command.request_id if command else request_id_of(payload)
             method = command.method if command else e.method
+            measured.method, measured.outcome = method, str(e.code)
             logger.warning(
                 "refused a session-sync message from %s: %s",
                 sender,
@@ -884,14 +891,19 @@ class SessionSynchronizer:
             await self._reply(
                 error_reply(err, request_id=request_id_of(payload), method=None), sender
             )
+        finally:
+            measured.record()
 
     async def _handle_rpc(self, data: rtc.RpcInvocationData) -> str:
+        measured = _Measured(data.method)
         try:
             self._admit(data.caller_identity, len(data.payload.encode()))
             command = decode_rpc(data.method, data.payload, limit=self._opts.max_inbound_bytes)
             result = await self._execute(command, trigger=command.method)
+            measured.outcome = "ok"
             return json.dumps(result.to_wire(), separators=(",", ":"))
         except ProtocolError as e:
+            measured.outcome = str(e.code)
             logger.warning(
                 "refused session-sync RPC %s from %s: %s",
                 data.method,
@@ -908,6 +920,8 @@ class SessionSynchronizer:
             raise rtc.RpcError(
                 rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
             ) from None
+        finally:
+            measured.record()
 
     async def _handle_requested_type(self, sender: str, requested: str) -> None:
         try:
@@ -934,3 +948,16 @@ class SessionSynchronizer:
 def _short(text: str, limit: int = 300) -> str:
     """Bounded text for the wire: an event must always fit in one data packet."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Measured:
+    """One command's outcome and duration, for the metrics."""
+
+    def __init__(self, method: str | None = None) -> None:
+        self.method = method
+        self.outcome = str(ErrorCode.INTERNAL)
+        self._started = time.perf_counter()
+
+    def record(self) -> None:
+        metrics.COMMANDS.labels(metrics.method_label(self.method), self.outcome).inc()
+        metrics.COMMAND_SECONDS.observe(time.perf_counter() - self._started)

@@ -1,0 +1,29 @@
+"""Prometheus metrics. The worker serves them with `AgentServer(prometheus_port=...)`."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from .protocol import METHODS
+
+COMMANDS = Counter(
+    "session_sync_commands_total",
+    "Commands from the app, by method and outcome (ok or the error code)",
+    ["method", "outcome"],
+)
+COMMAND_SECONDS = Histogram(
+    "session_sync_command_duration_seconds",
+    "From a command arriving to its reply, attributes and events being sent",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+)
+INCONSISTENCIES = Counter(
+    "session_sync_inconsistencies_total",
+    "Inconsistencies found and corrected by validation, by check",
+    ["check"],
+)
+EVENTS = Counter("session_sync_events_total", "Sync events emitted, by type", ["type"])
+
+
+def method_label(method: str | None) -> str:
+    """Only known names become labels, so a client cannot grow the series without bound."""
+    return method if method in METHODS else "unknown"
