@@ -306,3 +306,67 @@ async def test_events_lost_while_down_show_as_a_seq_gap_and_a_snapshot_heals_it(
     assert snapshot["type"] == "snapshot"
     assert snapshot["session"]["isMuted"] is True
     assert client.session() == snapshot["session"]
+
+
+async def test_command_whose_caller_timed_out_still_completes(harness: Harness) -> None:
+    import asyncio
+
+    from livekit import rtc
+
+    await harness.client.call("session.start", {"sessionType": "text"})
+    original_apply = harness.turns.apply
+
+    async def slow_apply(target):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.3)
+        await original_apply(target)
+
+    harness.turns.apply = slow_apply  # type: ignore[method-assign]
+    with pytest.raises(rtc.RpcError) as err:
+        await harness.user_room.perform_rpc(
+            destination_identity="agent",
+            method="session.switch",
+            payload='{"sessionType": "voice-vad"}',
+            response_timeout=0.05,
+        )
+    assert err.value.code == rtc.RpcError.ErrorCode.RESPONSE_TIMEOUT
+    await eventually(lambda: harness.sync.config.state == "active", message="the switch")
+    await harness.settle()
+    assert harness.client.session()["type"] == "voice-vad"
+    assert harness.turns.turn_detection == "server"
+
+
+async def test_command_during_reconnect_settles_when_the_link_is_back(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "text"})
+    harness.agent_room.simulate_reconnecting()
+    await harness.settle()
+    result = await harness.sync.request("session.switch", {"sessionType": "voice-vad"})
+    assert result.state == "syncing"  # type: ignore[union-attr]
+    assert result.inconsistency_detected is False  # type: ignore[union-attr]
+    harness.agent_room.simulate_reconnected()
+    await harness.settle()
+    session = harness.client.session()
+    assert (session["type"], session["state"]) == ("voice-vad", "active")
+    assert session["inconsistencyDetected"] is False
+
+
+async def test_switch_to_the_running_type_keeps_a_held_press(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    await harness.client.call("session.switch", {"sessionType": "voice-ptt"})
+    assert harness.sync.ptt_pressed
+    await harness.client.call("session.ptt_end")
+    assert harness.turns.calls[-1] == "commit"
+
+
+async def test_closing_refuses_commands_still_waiting() -> None:
+    from livekit.plugins.session_sync import ErrorCode, ProtocolError, SessionSynchronizer
+    from livekit.plugins.session_sync.testing import InMemoryServer, InMemoryTurnTaking
+
+    server = InMemoryServer()
+    agent_room = await server.connect("r", "agent", kind="agent")
+    sync = SessionSynchronizer(agent_room, turn_taking=InMemoryTurnTaking(), linked_identity="u")
+    await sync.start()
+    await sync.aclose()
+    with pytest.raises(ProtocolError) as err:
+        await sync.request("session.start", {"sessionType": "text"})
+    assert err.value.code is ErrorCode.UNAVAILABLE

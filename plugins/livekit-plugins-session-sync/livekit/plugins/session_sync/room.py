@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -10,6 +11,10 @@ from livekit import rtc
 from .models import ConnectionState
 
 RpcHandler = Callable[[rtc.RpcInvocationData], Awaitable[str]]
+
+# How long an attribute update may take to come back from the server before a difference
+# counts as drift.
+ECHO_GRACE_SECONDS = 5.0
 
 # Disconnect reasons after which the session ends on purpose rather than failing.
 INTENTIONAL_DISCONNECT_REASONS = frozenset(
@@ -79,6 +84,9 @@ class LiveKitRoom:
         # Follows the events this adapter forwards, so a listener never reads a state
         # older than the event it is handling.
         self._state: ConnectionState | None = None
+        # What we set and when: the SDK shows our own attributes only once the server has
+        # echoed them back, a moment after `set_attributes` returns.
+        self._awaiting_echo: tuple[dict[str, str], float] | None = None
 
     @property
     def name(self) -> str:
@@ -95,7 +103,16 @@ class LiveKitRoom:
         return _RTC_STATES.get(self._room.connection_state, "disconnected")
 
     def local_attributes(self) -> Mapping[str, str]:
-        return self._room.local_participant.attributes
+        shown = self._room.local_participant.attributes
+        if self._awaiting_echo is not None:
+            sent, at = self._awaiting_echo
+            if all(shown.get(k, "") == v for k, v in sent.items()):
+                self._awaiting_echo = None  # the server has echoed it
+            elif time.monotonic() - at < ECHO_GRACE_SECONDS:
+                return {**shown, **sent}  # still on its way: not drift
+            else:
+                self._awaiting_echo = None  # never echoed: report what the room shows
+        return shown
 
     def remote_attributes(self, identity: str) -> Mapping[str, str] | None:
         participant = self._room.remote_participants.get(identity)
@@ -103,6 +120,7 @@ class LiveKitRoom:
 
     async def set_attributes(self, attributes: Mapping[str, str]) -> None:
         await self._room.local_participant.set_attributes(dict(attributes))
+        self._awaiting_echo = (dict(attributes), time.monotonic())
 
     async def send_data(
         self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()

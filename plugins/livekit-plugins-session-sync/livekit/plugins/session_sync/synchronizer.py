@@ -20,6 +20,7 @@ from .models import (
     ConnectionState,
     RoomConfig,
     SessionConfig,
+    SessionState,
     SessionType,
     ValidationResult,
     WireModel,
@@ -124,6 +125,7 @@ class SessionSynchronizer:
             rate_per_second=self._opts.rate_per_second, burst=self._opts.rate_burst
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._commands: set[asyncio.Task[CommandResult]] = set()
         self._listeners: list[EventCallback] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -207,7 +209,12 @@ class SessionSynchronizer:
             with contextlib.suppress(Exception):
                 self._room.unregister_rpc(method)
         self._cancel_press_guard()
-        tasks = [*self._tasks, *([self._timer] if self._timer else [])]
+        if self._timer is not None:
+            self._timer.cancel()
+        # Commands already running finish; those still waiting are refused with a reply.
+        if self._commands or self._tasks:
+            await asyncio.wait(self._commands | self._tasks, timeout=2 * self._opts.io_timeout)
+        tasks = [*self._tasks, *self._commands, *([self._timer] if self._timer else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -279,14 +286,39 @@ class SessionSynchronizer:
     # -- commands -------------------------------------------------------------------------
 
     async def _execute(self, command: Command, *, trigger: str) -> CommandResult:
+        """Run a command to completion even if its caller goes away.
+
+        LiveKit cancels an RPC handler when the caller's timeout passes; a switch cut off
+        half-way would leave the session `syncing` with the turn-taking half changed. The
+        command therefore runs in a task the synchronizer owns; a cancelled caller only
+        loses the reply.
+        """
+        if self._closed:
+            raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
         if self._pending >= self._opts.max_pending_commands:
             raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         self._pending += 1
+        task = asyncio.create_task(self._run_command(command, trigger), name=command.method)
+        self._commands.add(task)
+        task.add_done_callback(self._command_done)
+        return await asyncio.shield(task)
+
+    async def _run_command(self, command: Command, trigger: str) -> CommandResult:
         try:
             async with self._lock:
+                if self._closed:
+                    raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
                 return await self._execute_locked(command, trigger=trigger)
         finally:
             self._pending -= 1
+
+    def _command_done(self, task: asyncio.Task[CommandResult]) -> None:
+        self._commands.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieved here in case the caller went away
+        if exc is not None and not isinstance(exc, ProtocolError):
+            logger.error("session-sync command %s failed", task.get_name(), exc_info=exc)
 
     async def _execute_locked(self, command: Command, *, trigger: str) -> CommandResult:
         try:
@@ -436,7 +468,7 @@ class SessionSynchronizer:
         return await self._commit(
             {
                 **self._type_fields(p.session_type),
-                "state": "active",
+                "state": self._settled_state(),
                 "started_at": utc_now(),
                 "is_muted": False,
                 "room_id": self._room.name,
@@ -448,6 +480,11 @@ class SessionSynchronizer:
             trigger=trigger,
             ptt_pressed=False,
         )
+
+    def _settled_state(self) -> SessionState:
+        """`active` once a change is done, unless the link is down: then `syncing` until the
+        reconnect handler brings it back."""
+        return "active" if self._room.connection_state == "connected" else "syncing"
 
     @staticmethod
     def _type_fields(session_type: SessionType | None) -> dict[str, Any]:
@@ -465,6 +502,11 @@ class SessionSynchronizer:
         self._require_live("switch the session type")
         self._check_room_config(room_config, session_type)
         self._check_available(session_type)
+        if session_type == self._config.type and self._config.state == "active":
+            # Nothing to switch: keep a held press and the turn-taking as they are.
+            if room_config is not None:
+                self._room_config = room_config
+            return self._config
         if room_config is not None and room_config.session_id != self._config.session_id:
             raise ProtocolError(
                 ErrorCode.INVALID_PARAMS,
@@ -483,7 +525,7 @@ class SessionSynchronizer:
         elif self._room_config is not None and self._room_config.session_type != session_type:
             self._room_config = None  # the old one now contradicts the type
         return await self._commit(
-            {**self._type_fields(session_type), "state": "active", "is_muted": muted},
+            {**self._type_fields(session_type), "state": self._settled_state(), "is_muted": muted},
             event="session_state_sync",
             trigger=trigger,
             ptt_pressed=False,
@@ -886,6 +928,7 @@ class SessionSynchronizer:
             )
             await self._reply(error_reply(e, request_id=rid, method=method), sender)
         except Exception:
+            measured.outcome = str(ErrorCode.INTERNAL)
             logger.exception("session-sync command failed")
             err = ProtocolError(ErrorCode.INTERNAL, "the agent failed to handle the command")
             await self._reply(
@@ -916,6 +959,7 @@ class SessionSynchronizer:
                 rpc_code(e.code), _short(f"{e.code}: {e.message}", 250), json.dumps(e.details)
             ) from None
         except Exception:
+            measured.outcome = str(ErrorCode.INTERNAL)
             logger.exception("session-sync RPC %s failed", data.method)
             raise rtc.RpcError(
                 rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
@@ -924,6 +968,7 @@ class SessionSynchronizer:
             measured.record()
 
     async def _handle_requested_type(self, sender: str, requested: str) -> None:
+        method: str | None = None  # none tried yet: refusals at admission name no method
         try:
             self._admit(sender, len(requested.encode()))
             if requested == self._honoured_request:
@@ -941,8 +986,7 @@ class SessionSynchronizer:
             logger.warning(
                 "refused requested session type %r from %s: %s", requested, sender, e.message
             )
-            reply = error_reply(e, request_id=None, method=e.method or "session.start")
-            await self._reply(reply, sender)
+            await self._reply(error_reply(e, request_id=None, method=method), sender)
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -955,7 +999,7 @@ class _Measured:
 
     def __init__(self, method: str | None = None) -> None:
         self.method = method
-        self.outcome = str(ErrorCode.INTERNAL)
+        self.outcome = "cancelled"  # until the handler reaches an outcome
         self._started = time.perf_counter()
 
     def record(self) -> None:
