@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +103,20 @@ def create_sync(
     return sync
 
 
+def runnable_type(turns: AgentSessionTurnTaking, chosen: ChosenType) -> ChosenType:
+    """A job must not start in a type it cannot run (voice without speech-to-text)."""
+    reason = turns.unavailable_reason(chosen.session_type)
+    if reason is None:
+        return chosen
+    logger.warning(
+        "cannot start the %s session chosen by %s: %s; starting a text session instead",
+        chosen.session_type,
+        chosen.source,
+        reason,
+    )
+    return ChosenType("text", f"{chosen.source}, unavailable here")
+
+
 async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: SessionType) -> None:
     """Right after `AgentSession.start`: a text session must not stream audio to STT even
     for the moment before the synchronizer starts."""
@@ -114,6 +128,25 @@ async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: Session
             audio_input_enabled=session_type == "voice-vad",
         )
     )
+
+
+async def start_session_sync(
+    settings: Settings,
+    room: RoomPort,
+    turns: AgentSessionTurnTaking,
+    *,
+    linked_identity: str,
+    chosen: ChosenType,
+    on_close: Callable[[Callable[[], Awaitable[None]]], None],
+) -> SessionSynchronizer:
+    """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
+    synchronizer, whose close is registered before it starts so a failed start still closes."""
+    chosen = runnable_type(turns, chosen)
+    await start_turn_taking(turns, chosen.session_type)
+    sync = create_sync(settings, room, turns, linked_identity=linked_identity)
+    on_close(sync.aclose)
+    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
+    return sync
 
 
 def leave_when_user_gone(ctx: JobContext, identity: str, grace_seconds: float) -> None:
@@ -175,11 +208,15 @@ async def entrypoint(ctx: JobContext) -> None:
             participant_identity=participant.identity, close_on_disconnect=False
         ),
     )
-    await start_turn_taking(turns, chosen.session_type)
     leave_when_user_gone(ctx, participant.identity, settings.rejoin_grace_seconds)
-    sync = create_sync(settings, LiveKitRoom(ctx.room), turns, linked_identity=participant.identity)
-    ctx.add_shutdown_callback(sync.aclose)
-    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
+    await start_session_sync(
+        settings,
+        LiveKitRoom(ctx.room),
+        turns,
+        linked_identity=participant.identity,
+        chosen=chosen,
+        on_close=ctx.add_shutdown_callback,
+    )
 
 
 async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
@@ -197,10 +234,14 @@ async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels
     assert isinstance(session, ConsoleSession)
     session.commands = ConsoleCommands(SessionSyncClient(app_room, "agent"))
     await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
-    await start_turn_taking(turns, chosen.session_type)
-    sync = create_sync(settings, agent_room, turns, linked_identity="console-user")
-    ctx.add_shutdown_callback(sync.aclose)
-    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
+    await start_session_sync(
+        settings,
+        agent_room,
+        turns,
+        linked_identity="console-user",
+        chosen=chosen,
+        on_close=ctx.add_shutdown_callback,
+    )
     logger.info("console ready: type a message, or /help for session commands")
 
 

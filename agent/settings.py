@@ -231,13 +231,18 @@ class Settings(BaseSettings):
     def startup_warnings(self) -> list[str]:
         """Problems that do not stop the worker but are worth logging at start-up."""
         warnings: list[str] = []
-        models = self.inference_models()
-        if models and not self.has_livekit_credentials:
-            names = ", ".join(models)
+        if self.has_livekit_credentials:
+            return warnings
+        if self.llm_model is not None:
             warnings.append(
-                f"{names} use LiveKit Inference, which needs LIVEKIT_API_KEY and "
-                "LIVEKIT_API_SECRET; without them those models fail when first used "
-                "(set the variable to none to turn a model off)"
+                "LLM_MODEL uses LiveKit Inference, which needs LIVEKIT_API_KEY and "
+                "LIVEKIT_API_SECRET; without them every reply fails (unset LLM_MODEL to use "
+                "the built-in offline responder)"
+            )
+        if self.stt_model is not None or self.tts_model is not None:
+            warnings.append(
+                "without LIVEKIT_API_KEY and LIVEKIT_API_SECRET, speech-to-text and "
+                "text-to-speech are off: text sessions work, voice session types are refused"
             )
         return warnings
 

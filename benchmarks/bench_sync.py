@@ -543,6 +543,8 @@ async def main_async(args: argparse.Namespace) -> None:
     failed = [r.name for r in rows if r.ok is False]
     print()
     print("all targets met" if not failed else f"{len(failed)} target(s) missed")
+    if failed:
+        raise SystemExit(1)
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ from livekit.agents import AgentSession
 from livekit.plugins import silero
 
 from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, create_sync, start_turn_taking
+from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
@@ -93,9 +94,16 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         server = InMemoryServer()
         agent_room = await server.connect("room", "agent", kind="agent")
         user_room = await server.connect("room", "user")
-        await start_turn_taking(turns, session_type)
-        sync = create_sync(settings, agent_room, turns, linked_identity="user")
-        await sync.start(session_type, trigger="join:test")
+        closers: list[Any] = []
+        sync = await start_session_sync(
+            settings,
+            agent_room,
+            turns,
+            linked_identity="user",
+            chosen=ChosenType(session_type, "test"),
+            on_close=closers.append,
+        )
+        assert closers == [sync.aclose]
         client = SessionSyncClient(user_room, "agent")
         await server.settle()
         worker = Worker(

@@ -141,3 +141,11 @@ async def test_voice_without_speech_to_text_is_refused_clearly(make_worker) -> N
     assert reply["error"]["code"] == "unavailable"
     assert "LIVEKIT_API_KEY" in reply["error"]["message"]
     assert worker.client.session()["type"] == "text"
+
+
+async def test_voice_type_chosen_at_join_without_speech_to_text_starts_as_text(
+    make_worker,
+) -> None:
+    worker: Worker = await make_worker("voice-vad", stt="none")
+    assert worker.client.session()["type"] == "text"
+    assert worker.session.input.audio_enabled is False
