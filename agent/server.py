@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClie
 from .console import ConsoleCommands, ConsoleSession, log_event
 from .models import LoadedModels, load_models, plan_turn_detector
 from .responder import OfflineResponder
-from .session_type import choose_session_type
+from .session_type import ChosenType, choose_session_type
 from .settings import Settings, load_settings
 from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
 
@@ -137,7 +137,7 @@ async def start_session_sync(
     *,
     linked_identity: str,
     chosen: ChosenType,
-    on_close: Callable[[Callable[[], Awaitable[None]]], None],
+    on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
     synchronizer, whose close is registered before it starts so a failed start still closes."""
