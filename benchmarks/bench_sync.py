@@ -45,6 +45,7 @@ from livekit.plugins.session_sync.testing import (
     InMemoryRoom,
     InMemoryServer,
     InMemoryTurnTaking,
+    QuietListener,
     SessionSyncClient,
 )
 from livekit.plugins.session_sync.validation import Observation, validate
@@ -122,7 +123,7 @@ class Probe:
         self.samples_us.append((done - self.received) / 1_000)
 
 
-class DataProbe:
+class DataProbe(QuietListener):
     """A room listener subscribed before the synchronizer: sees each data packet first."""
 
     def __init__(self, probe: Probe) -> None:
@@ -130,18 +131,6 @@ class DataProbe:
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
         self._probe.on_received()
-
-    def on_connection_state(self, state: Any, reason: str | None) -> None:
-        pass
-
-    def on_participant_joined(self, identity: str) -> None:
-        pass
-
-    def on_participant_left(self, identity: str) -> None:
-        pass
-
-    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
-        pass
 
 
 def instrument(agent_room: InMemoryRoom, probe: Probe) -> None:

@@ -1,7 +1,7 @@
 """Test doubles for code built on session-sync: an in-memory LiveKit room, an in-memory
 turn-taking, and a frontend-side protocol client."""
 
-from .client import ClientRoom, SessionSyncClient, eventually
+from .client import ClientRoom, QuietListener, SessionSyncClient, eventually
 from .room import (
     MAX_ATTRIBUTES_BYTES,
     AttributesError,
@@ -20,6 +20,7 @@ __all__ = [
     "InMemoryServer",
     "InMemoryTurnTaking",
     "ParticipantKind",
+    "QuietListener",
     "ReceivedData",
     "SessionSyncClient",
     "eventually",

@@ -25,6 +25,25 @@ class ClientRoom(RoomPort, Protocol):
     ) -> str: ...
 
 
+class QuietListener:
+    """A `RoomListener` that ignores everything; subclass it and override what you need."""
+
+    def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
+        pass
+
+    def on_connection_state(self, state: ConnectionState, reason: str | None) -> None:
+        pass
+
+    def on_participant_joined(self, identity: str) -> None:
+        pass
+
+    def on_participant_left(self, identity: str) -> None:
+        pass
+
+    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
+        pass
+
+
 async def eventually(
     predicate: Callable[[], bool], *, timeout: float = 2.0, message: str = "condition"
 ) -> None:
@@ -36,7 +55,7 @@ async def eventually(
         await asyncio.sleep(0.001)
 
 
-class SessionSyncClient:
+class SessionSyncClient(QuietListener):
     """Speaks the session-sync protocol from the user's side, as a frontend app would.
 
     Everything received is kept as plain JSON dicts, exactly as a frontend would parse it.
@@ -71,15 +90,6 @@ class SessionSyncClient:
 
     def on_connection_state(self, state: ConnectionState, reason: str | None) -> None:
         self.connection_states.append(state)
-
-    def on_participant_joined(self, identity: str) -> None:
-        pass
-
-    def on_participant_left(self, identity: str) -> None:
-        pass
-
-    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
-        pass
 
     # -- what the agent shows -------------------------------------------------------------
 
