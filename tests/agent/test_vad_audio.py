@@ -39,3 +39,19 @@ async def test_same_speech_outside_a_press_commits_nothing(make_worker) -> None:
     assert worker.llm.prompts == []
     assert [m for m in worker.session.history.messages() if m.role == "user"] == []
     assert worker.session.user_state != "speaking"
+
+
+async def test_switching_away_from_and_back_to_the_audio_model(make_worker) -> None:
+    from livekit.agents import inference
+
+    worker: Worker = await make_worker("voice-vad", plan=AUDIO_MODEL, stt=FixedSTT(TRANSCRIPT))
+    assert isinstance(worker.session.turn_detection, inference.TurnDetector)
+    await worker.client.call("session.switch", {"sessionType": "voice-ptt"})
+    assert worker.session.turn_detection == "manual"
+    await worker.client.call("session.switch", {"sessionType": "voice-vad"})
+    assert isinstance(worker.session.turn_detection, inference.TurnDetector)
+    assert worker.session.input.audio_enabled is True
+
+    await worker.mic.play_wav(SPEECH)
+    await eventually(lambda: bool(worker.llm.prompts), timeout=15, message="the turn to commit")
+    assert worker.llm.user_texts() == [TRANSCRIPT]

@@ -324,7 +324,8 @@ class SessionSynchronizer:
         try:
             revision = self._config.revision
             result = await self._dispatch(command, trigger)
-            if command.method != "session.validate" and self._config.revision != revision:
+            validated_itself = command.method in ("session.validate", "session.sync")
+            if not validated_itself and self._config.revision != revision:
                 await self._validate_and_correct("after_change", include_attributes=False)
             return self._config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
