@@ -370,5 +370,13 @@ def error_reply(err: ProtocolError, *, request_id: str | None, method: str | Non
     )
 
 
+CommandResult = SessionConfig | Snapshot | ValidationResult
+
+
+def bounded_text(text: str, limit: int = 300) -> str:
+    """Bounded text for the wire: an event must always fit in one data packet."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def encode(message: WireModel) -> bytes:
     return json.dumps(message.to_wire(), separators=(",", ":")).encode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 from collections import deque
@@ -12,9 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from livekit import rtc
-
 from . import metrics
+from .inbound import CommandGate
 from .log import logger
 from .models import (
     ConnectionState,
@@ -22,7 +20,6 @@ from .models import (
     SessionConfig,
     SessionState,
     SessionType,
-    ValidationResult,
     WireModel,
     utc_now,
 )
@@ -39,8 +36,8 @@ from .protocol import (
     MAX_PACKET_BYTES,
     METHODS,
     TOPIC,
-    Ack,
     Command,
+    CommandResult,
     ErrorCode,
     EventPayload,
     EventType,
@@ -52,21 +49,17 @@ from .protocol import (
     StartSessionParams,
     SwitchSessionParams,
     SyncParams,
+    bounded_text,
     decode_params,
-    decode_request,
-    decode_rpc,
     encode,
     encode_attributes,
     error_reply,
-    request_id_of,
-    rpc_code,
 )
 from .rate_limit import RateLimiter
 from .room import INTENTIONAL_DISCONNECT_REASONS, RoomPort
 from .turn_taking import TurnTakingPort, TurnTakingTarget
 from .validation import Observation, Repair, Verdict, validate
 
-CommandResult = SessionConfig | Snapshot | ValidationResult
 EventCallback = Callable[[SessionSyncEvent], None]
 
 
@@ -121,8 +114,14 @@ class SessionSynchronizer:
         self._lock = asyncio.Lock()
         self._pending = 0
         self._outbox: deque[bytes] = deque(maxlen=self._opts.outbox_limit)
-        self._limiter = RateLimiter(
-            rate_per_second=self._opts.rate_per_second, burst=self._opts.rate_burst
+        self._gate = CommandGate(
+            limiter=RateLimiter(
+                rate_per_second=self._opts.rate_per_second, burst=self._opts.rate_burst
+            ),
+            max_inbound_bytes=self._opts.max_inbound_bytes,
+            linked=lambda: self._linked,
+            execute=lambda command, trigger: self._execute(command, trigger=trigger),
+            reply=self._reply,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commands: set[asyncio.Task[CommandResult]] = set()
@@ -184,7 +183,7 @@ class SessionSynchronizer:
         self._started = True
         self._unsubscribe = self._room.subscribe(self)
         for method in METHODS:
-            self._room.register_rpc(method, self._handle_rpc)
+            self._room.register_rpc(method, self._gate.handle_rpc)
         async with self._lock:
             await self._commit(
                 {"room_id": self._room.name}, event="session_state_sync", trigger=trigger
@@ -429,7 +428,7 @@ class SessionSynchronizer:
                     {"state": "error"},
                     event="session_state_sync",
                     trigger=f"{trigger}:failed",
-                    detail=_short(str(e)),
+                    detail=bounded_text(str(e)),
                     ptt_pressed=False,
                 )
             raise ProtocolError(
@@ -804,7 +803,7 @@ class SessionSynchronizer:
         if len(self._tasks) >= 4 * self._opts.max_pending_commands:
             logger.warning("session-sync is overloaded; dropped a message from %s", sender)
             return
-        self._spawn(self._handle_data(sender, payload), "session-sync-data")
+        self._spawn(self._gate.handle_data(sender, payload), "session-sync-data")
 
     def on_connection_state(self, state: ConnectionState, reason: str | None) -> None:
         self._spawn(self._handle_connection(state, reason), "session-sync-connection")
@@ -888,90 +887,10 @@ class SessionSynchronizer:
 
     # -- inbound: commands ----------------------------------------------------------------
 
-    def _admit(self, sender: str, size: int) -> None:
-        """Checks that come before decoding: who sent it, how often, how big."""
-        if not self._limiter.allow(sender):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
-        if self._linked is None or sender != self._linked:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN,
-                f"participant {sender!r} is not the session's linked user",
-                {"sender": sender},
-            )
-        if size > self._opts.max_inbound_bytes:
-            raise ProtocolError(
-                ErrorCode.PAYLOAD_TOO_LARGE,
-                f"message is {size} bytes; the limit is {self._opts.max_inbound_bytes}",
-                {"size": size, "limit": self._opts.max_inbound_bytes},
-            )
-
-    async def _handle_data(self, sender: str, payload: bytes) -> None:
-        command: Command | None = None
-        measured = _Measured()
-        try:
-            self._admit(sender, len(payload))
-            command = decode_request(payload, limit=self._opts.max_inbound_bytes)
-            measured.method = command.method
-            result = await self._execute(command, trigger=command.method)
-            await self._reply(
-                Ack(id=command.request_id, method=command.method, result=result), sender
-            )
-            measured.outcome = "ok"
-        except ProtocolError as e:
-            rid = command.request_id if command else request_id_of(payload)
-            method = command.method if command else e.method
-            measured.method, measured.outcome = method, str(e.code)
-            logger.warning(
-                "refused a session-sync message from %s: %s",
-                sender,
-                e.message,
-                extra={"code": str(e.code), "request_id": rid},
-            )
-            await self._reply(error_reply(e, request_id=rid, method=method), sender)
-        except Exception:
-            measured.outcome = str(ErrorCode.INTERNAL)
-            logger.exception("session-sync command failed")
-            err = ProtocolError(ErrorCode.INTERNAL, "the agent failed to handle the command")
-            await self._reply(
-                error_reply(err, request_id=request_id_of(payload), method=None), sender
-            )
-        finally:
-            measured.record()
-
-    async def _handle_rpc(self, data: rtc.RpcInvocationData) -> str:
-        measured = _Measured(data.method)
-        try:
-            self._admit(data.caller_identity, len(data.payload.encode()))
-            command = decode_rpc(data.method, data.payload, limit=self._opts.max_inbound_bytes)
-            result = await self._execute(command, trigger=command.method)
-            measured.outcome = "ok"
-            return json.dumps(result.to_wire(), separators=(",", ":"))
-        except ProtocolError as e:
-            measured.outcome = str(e.code)
-            logger.warning(
-                "refused session-sync RPC %s from %s: %s",
-                data.method,
-                data.caller_identity,
-                e.message,
-                extra={"code": str(e.code)},
-            )
-            # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
-            raise rtc.RpcError(
-                rpc_code(e.code), _short(f"{e.code}: {e.message}", 250), json.dumps(e.details)
-            ) from None
-        except Exception:
-            measured.outcome = str(ErrorCode.INTERNAL)
-            logger.exception("session-sync RPC %s failed", data.method)
-            raise rtc.RpcError(
-                rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
-            ) from None
-        finally:
-            measured.record()
-
     async def _handle_requested_type(self, sender: str, requested: str) -> None:
         method: str | None = None  # none tried yet: refusals at admission name no method
         try:
-            self._admit(sender, len(requested.encode()))
+            self._gate.admit(sender, len(requested.encode()))
             if requested == self._honoured_request:
                 return  # already acted on; a later command may have changed the type since
             async with self._lock:
@@ -988,21 +907,3 @@ class SessionSynchronizer:
                 "refused requested session type %r from %s: %s", requested, sender, e.message
             )
             await self._reply(error_reply(e, request_id=None, method=method), sender)
-
-
-def _short(text: str, limit: int = 300) -> str:
-    """Bounded text for the wire: an event must always fit in one data packet."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class _Measured:
-    """One command's outcome and duration, for the metrics."""
-
-    def __init__(self, method: str | None = None) -> None:
-        self.method = method
-        self.outcome = "cancelled"  # until the handler reaches an outcome
-        self._started = time.perf_counter()
-
-    def record(self) -> None:
-        metrics.COMMANDS.labels(metrics.method_label(self.method), self.outcome).inc()
-        metrics.COMMAND_SECONDS.observe(time.perf_counter() - self._started)
