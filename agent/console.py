@@ -12,7 +12,9 @@ from livekit.agents import AgentSession, llm
 from livekit.agents.voice.run_result import RunResult
 
 from livekit.plugins.session_sync import SessionSyncEvent
-from livekit.plugins.session_sync.testing import SessionSyncClient
+from livekit.plugins.session_sync.testing import InMemoryRoom, SessionSyncClient
+
+from .turns import AgentSessionTurnTaking
 
 event_logger = logging.getLogger("session-sync.events")
 
@@ -26,6 +28,8 @@ HELP = """\
 /snapshot                        the full snapshot
 /sync [trigger]                  sync now
 /autosync on|off                 periodic validation
+/interrupt [seconds]             drop the agent's link for a while, then bring it back
+/drift                           flip the agent's microphone behind the session's back
 /help                            this list"""
 
 
@@ -48,8 +52,17 @@ def log_event(event: SessionSyncEvent) -> None:
 class ConsoleCommands:
     """Turns a console line into a protocol command sent by a simulated app."""
 
-    def __init__(self, client: SessionSyncClient) -> None:
+    def __init__(
+        self,
+        client: SessionSyncClient,
+        *,
+        agent_room: InMemoryRoom | None = None,
+        turns: AgentSessionTurnTaking | None = None,
+    ) -> None:
         self._client = client
+        # For walking through the interruption and drift scenarios by hand.
+        self._agent_room = agent_room
+        self._turns = turns
 
     async def execute(self, line: str) -> str:
         name, _, rest = line.strip().partition(" ")
@@ -89,9 +102,34 @@ class ConsoleCommands:
                     return "usage: /autosync on|off"
                 await call("session.set_sync_enabled", {"enabled": arg == "on"})
                 return f"periodic validation {arg}"
+            case "/interrupt":
+                return await self._interrupt(arg)
+            case "/drift":
+                if self._turns is None:
+                    return "drift is not available here"
+                enabled = self._turns.drift_audio_input()
+                return f"agent microphone now {'on' if enabled else 'off'}; /validate repairs it"
             case "/help":
                 return HELP
         return f"unknown command {name}; /help lists them"
+
+    async def _interrupt(self, arg: str) -> str:
+        room = self._agent_room
+        if room is None:
+            return "interrupt is not available here"
+        try:
+            seconds = float(arg) if arg else 2.0
+        except ValueError:
+            return "usage: /interrupt [seconds]"
+        if not 0 < seconds <= 60:
+            return "usage: /interrupt [seconds], between 0 and 60"
+        if room.connection_state != "connected":
+            return f"the agent's link is {room.connection_state}"
+        room.simulate_reconnecting()
+        await asyncio.sleep(seconds)
+        room.simulate_reconnected()
+        await asyncio.sleep(0.05)  # let the reconnect events go out before the summary
+        return "link restored; " + _summary(self._client.session())
 
 
 def _summary(config: dict[str, Any], attributes: dict[str, str] | None = None) -> str:

@@ -232,7 +232,9 @@ async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels
         settings, models, chosen.session_type, session_cls=ConsoleSession
     )
     assert isinstance(session, ConsoleSession)
-    session.commands = ConsoleCommands(SessionSyncClient(app_room, "agent"))
+    session.commands = ConsoleCommands(
+        SessionSyncClient(app_room, "agent"), agent_room=agent_room, turns=turns
+    )
     await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
     await start_session_sync(
         settings,

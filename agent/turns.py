@@ -95,6 +95,13 @@ class AgentSessionTurnTaking:
             session.output.set_audio_enabled(target.session_type in ("voice-ptt", "voice-vad"))
         self._session_type = target.session_type
 
+    def drift_audio_input(self) -> bool:
+        """Flip the microphone without telling the session (the console's /drift), so the
+        validation can be watched finding and repairing it. Returns the new state."""
+        enabled = not self._session.input.audio_enabled
+        self._session.input.set_audio_enabled(enabled)
+        return enabled
+
     async def start_user_turn(self) -> None:
         session = self._session
         if session.current_speech is not None:

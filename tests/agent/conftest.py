@@ -14,7 +14,7 @@ from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
-from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
+from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient
 
 from .fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
 
@@ -54,6 +54,7 @@ class Worker:
     llm: EchoLLM
     stt: Any
     tts: SilentTTS
+    agent_room: InMemoryRoom
 
     async def settle(self) -> None:
         await self.server.settle()
@@ -107,7 +108,17 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         client = SessionSyncClient(user_room, "agent")
         await server.settle()
         worker = Worker(
-            session, turns, sync, client, server, mic, speaker, fake_llm, fake_stt, fake_tts
+            session,
+            turns,
+            sync,
+            client,
+            server,
+            mic,
+            speaker,
+            fake_llm,
+            fake_stt,
+            fake_tts,
+            agent_room,
         )
         started.append(worker)
         return worker
