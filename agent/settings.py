@@ -206,11 +206,6 @@ class Settings(BaseSettings):
             and self.livekit_api_secret.get_secret_value()
         )
 
-    @property
-    def uses_offline_responder(self) -> bool:
-        """No LLM_MODEL is configured, so the built-in offline responder answers."""
-        return self.llm_model is None
-
     def sync_options(self) -> SyncOptions:
         """The session-sync plugin options these settings describe."""
         return SyncOptions(
@@ -218,15 +213,6 @@ class Settings(BaseSettings):
             validation_interval=self.sync_interval_seconds,
             max_press_seconds=self.ptt_max_press_seconds,
         )
-
-    def inference_models(self) -> dict[str, str]:
-        """The configured LiveKit Inference models, by environment variable name."""
-        models = {
-            "LLM_MODEL": self.llm_model,
-            "STT_MODEL": self.stt_model,
-            "TTS_MODEL": self.tts_model,
-        }
-        return {name: model for name, model in models.items() if model is not None}
 
     def startup_warnings(self) -> list[str]:
         """Problems that do not stop the worker but are worth logging at start-up."""

@@ -28,7 +28,6 @@ def test_defaults_load_with_an_empty_environment(clean_env: Path) -> None:
     assert settings.turn_detector == "audio"
     assert settings.turn_detector_fallback == "vad-only"
     assert settings.llm_model is None
-    assert settings.uses_offline_responder is True
     assert settings.stt_model == "deepgram/nova-3"
     assert settings.tts_model == "cartesia/sonic-3"
     assert settings.ptt_transcript_timeout_seconds == 5.0
@@ -57,7 +56,6 @@ def test_values_come_from_the_environment(clean_env: Path, monkeypatch: pytest.M
     assert settings.default_session_type == "voice-ptt"
     assert settings.sync_interval_seconds == 2.5
     assert settings.llm_model == "openai/gpt-4.1-mini"
-    assert settings.uses_offline_responder is False
 
 
 def test_dot_env_is_read_and_the_environment_wins_over_it(
@@ -175,7 +173,6 @@ def test_none_turns_inference_models_off(clean_env: Path, monkeypatch: pytest.Mo
     settings = load_settings()
 
     assert (settings.stt_model, settings.tts_model, settings.llm_model) == (None, None, None)
-    assert settings.inference_models() == {}
     assert settings.startup_warnings() == []
 
 

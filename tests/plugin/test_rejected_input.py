@@ -199,3 +199,13 @@ async def test_type_the_agent_cannot_run_is_refused_before_anything_changes(
     assert "no speech-to-text" in err.value.message
     await harness.settle()
     assert harness.client.session() == before
+
+
+async def test_relinking_moves_command_rights_to_the_new_participant(harness: Harness) -> None:
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    other = SessionSyncClient(await harness.server.connect(ROOM, "second-device"), AGENT)
+    assert (await other.request("session.end"))["error"]["code"] == "forbidden"
+    harness.sync.link_participant("second-device")
+    assert (await other.call("session.start", {"sessionType": "text"}))["state"] == "active"
+    assert (await harness.client.request("session.end"))["error"]["code"] == "forbidden"
