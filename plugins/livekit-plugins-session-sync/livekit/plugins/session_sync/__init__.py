@@ -16,7 +16,14 @@ from .models import (
     ValidationResult,
     VoiceMode,
 )
-from .policy import ALLOWED_TRANSITIONS, TURN_PROFILES, TransitionError, TurnProfile, turn_profile
+from .policy import (
+    ALLOWED_TRANSITIONS,
+    TURN_PROFILES,
+    TransitionError,
+    TurnProfile,
+    expected_audio_input,
+    turn_profile,
+)
 from .protocol import (
     ATTR_REQUESTED_TYPE,
     MAX_PACKET_BYTES,
@@ -65,6 +72,7 @@ __all__ = [
     "ValidationResult",
     "VoiceMode",
     "__version__",
+    "expected_audio_input",
     "turn_profile",
 ]
 

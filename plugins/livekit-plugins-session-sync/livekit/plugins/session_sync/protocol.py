@@ -160,20 +160,6 @@ class SetSyncEnabledParams(Params):
     enabled: bool
 
 
-Method = Literal[
-    "session.start",
-    "session.switch",
-    "session.end",
-    "session.set_muted",
-    "session.ptt_start",
-    "session.ptt_end",
-    "session.ptt_cancel",
-    "session.snapshot",
-    "session.validate",
-    "session.sync",
-    "session.set_sync_enabled",
-]
-
 PARAMS_BY_METHOD: Mapping[str, type[Params]] = {
     "session.start": StartSessionParams,
     "session.switch": SwitchSessionParams,
