@@ -16,6 +16,7 @@ from .models import (
     ValidationResult,
     VoiceMode,
 )
+from .options import SyncOptions
 from .policy import (
     ALLOWED_TRANSITIONS,
     TURN_PROFILES,
@@ -36,7 +37,7 @@ from .protocol import (
     Snapshot,
 )
 from .room import LiveKitRoom, RoomListener, RoomPort
-from .synchronizer import SessionSynchronizer, SyncOptions
+from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
 from .version import __version__
 
