@@ -241,7 +241,7 @@ class SessionSynchronizer:
             result = await self._dispatch(command, trigger)
             validated_itself = command.method in ("session.validate", "session.sync")
             if not validated_itself and self.config.revision != revision:
-                await self._validate_and_correct("after_change", include_attributes=False)
+                await self._validate_and_correct("after_change")
             return self.config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
             raise ProtocolError(
@@ -345,27 +345,23 @@ class SessionSynchronizer:
 
     # -- validation -----------------------------------------------------------------------
 
-    def _observe(self, *, include_attributes: bool = True) -> Observation:
+    def _observe(self) -> Observation:
         seen = self._turns.observe()
-        if include_attributes:
-            # Attributes still queued are on their way, not drift.
-            published = {**self._room.local_attributes(), **self._publisher.unsent_attributes()}
-        else:
-            # Right after a change the room may not yet echo our own attributes back.
-            published = encode_attributes(self.config, ptt_pressed=self.ptt_pressed)
         return Observation(
             connection_state=self._room.connection_state,
             room_name=self._room.name,
-            published_attributes=published,
+            # Attributes still queued (as a change's always are right after it) are on
+            # their way, not drift; the room adapter covers those awaiting the echo.
+            published_attributes={
+                **self._room.local_attributes(),
+                **self._publisher.unsent_attributes(),
+            },
             audio_input_enabled=seen.audio_input_enabled if seen else None,
             turn_detection=seen.turn_detection if seen else None,
         )
 
-    async def _validate_and_correct(
-        self, trigger: str, *, include_attributes: bool = True, announce_state: bool = True
-    ) -> Verdict:
-        observed = self._observe(include_attributes=include_attributes)
-        verdict = validate(self.config, observed, ptt_pressed=self.ptt_pressed)
+    async def _validate_and_correct(self, trigger: str, *, announce_state: bool = True) -> Verdict:
+        verdict = validate(self.config, self._observe(), ptt_pressed=self.ptt_pressed)
         if verdict.is_valid:
             return verdict
         for item in verdict.inconsistencies:
