@@ -27,6 +27,7 @@ from livekit.plugins.session_sync import (
     SessionSynchronizer,
     SessionType,
     TurnTakingTarget,
+    expected_audio_input,
     turn_profile,
 )
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
@@ -125,7 +126,9 @@ async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: Session
         TurnTakingTarget(
             session_type=session_type,
             turn_detection=profile.turn_detection,
-            audio_input_enabled=session_type == "voice-vad",
+            audio_input_enabled=expected_audio_input(
+                session_type, "active", muted=False, ptt_pressed=False
+            ),
         )
     )
 

@@ -257,7 +257,8 @@ async def test_agent_that_cannot_start_its_session_shows_error_and_can_retry() -
     await sync.start("voice-vad")  # must not raise: the call goes on
     await server.settle()
     assert client.session()["state"] == "error"
-    assert client.events[-1]["payload"]["detail"] == "model failed to load"
+    failed = client.events_of("session_state_sync")[-1]["payload"]
+    assert (failed["trigger"], failed["detail"]) == ("agent_start:failed", "model failed to load")
 
     result = await client.call("session.start", {"sessionType": "voice-vad"})
     assert result["state"] == "active"

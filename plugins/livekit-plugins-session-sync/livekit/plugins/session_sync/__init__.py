@@ -16,7 +16,15 @@ from .models import (
     ValidationResult,
     VoiceMode,
 )
-from .policy import ALLOWED_TRANSITIONS, TURN_PROFILES, TransitionError, TurnProfile, turn_profile
+from .options import SyncOptions
+from .policy import (
+    ALLOWED_TRANSITIONS,
+    TURN_PROFILES,
+    TransitionError,
+    TurnProfile,
+    expected_audio_input,
+    turn_profile,
+)
 from .protocol import (
     ATTR_REQUESTED_TYPE,
     MAX_PACKET_BYTES,
@@ -29,7 +37,7 @@ from .protocol import (
     Snapshot,
 )
 from .room import LiveKitRoom, RoomListener, RoomPort
-from .synchronizer import SessionSynchronizer, SyncOptions
+from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
 from .version import __version__
 
@@ -65,6 +73,7 @@ __all__ = [
     "ValidationResult",
     "VoiceMode",
     "__version__",
+    "expected_audio_input",
     "turn_profile",
 ]
 
