@@ -99,18 +99,17 @@ class InMemoryRoom:
         if self._state != "connected":
             raise AttributesError(f"{self._identity} cannot set attributes while {self._state}")
         merged = checked_attributes({**self._attributes, **attributes})
-        await asyncio.sleep(0)
+        changed = {k: v for k, v in attributes.items() if self._attributes.get(k, "") != v}
         if not self._can_update:
             logger.debug("%s may not update its attributes; ignored", self._identity)
-            return
-        changed = {k: v for k, v in attributes.items() if self._attributes.get(k, "") != v}
-        self._attributes = merged
-        self._echo.sent(attributes)
-        if changed:
+        elif changed:
+            self._attributes = merged
+            self._echo.sent(attributes)
             server = self._server
             server._signal(self, server.echo_delay, self._on_echo, dict(merged))
             for other in self._others():
                 other._post_signal(other._on_attributes, self._identity, self.sid, changed)
+        await asyncio.sleep(0)
 
     async def send_data(
         self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()
