@@ -143,10 +143,10 @@ async def _steps(script: list[tuple[str, object]], final_disconnect: bool) -> No
             await sync.request("session.validate")
         elif kind == "intruder":
             intruder = SessionSyncClient(await server.connect("r", "intruder"), "agent")
-            await intruder.send("session.end")
+            rid = await intruder.send("session.end")
             await server.settle()
             if agent_up:  # replies are not held while the agent's link is down
-                reply = intruder.replies["req-1"]
+                reply = intruder.replies[rid]
                 assert reply["error"]["code"] in ("forbidden", "rate_limited")
             await intruder.room.disconnect()  # type: ignore[attr-defined]
         elif kind == "turn_failure":

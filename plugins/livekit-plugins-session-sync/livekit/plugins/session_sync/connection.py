@@ -4,6 +4,7 @@ by the owner under its lock like any command."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -63,33 +64,57 @@ def plan_disconnected(state: SyncState, reason: str | None) -> Plan:
     )
 
 
-def plan_joined(identity: str, *, rejoined: bool) -> Plan:
-    trigger = "participant_rejoined" if rejoined else "participant_joined"
+def plan_joined(identity: str, trigger: str) -> Plan:
     return Plan((Republish(), SendSnapshot(identity), Emit("room_state_change", trigger)))
 
 
 class ConnectionReactions:
-    """The linked user's comings and goings, and the agent's own link."""
+    """The linked user's comings and goings, and the agent's own link.
 
-    def __init__(self, owner: Owner) -> None:
+    A leave counts only once the user has stayed away for `leave_grace` seconds: back
+    sooner, it was a reconnect (`participant_reconnected`), and a held press goes on. Leaves
+    and joins reach the app in the order they happened."""
+
+    def __init__(self, owner: Owner, *, leave_grace: float) -> None:
         self._owner = owner
-        self._linked_left = False
+        self._grace = leave_grace
+        self._away = False  # left, and the leave not acted on yet
+        self._back = asyncio.Event()
+        self._linked_left = False  # a leave was acted on
+        self._order = asyncio.Lock()  # a rejoin is reported after the leave before it
 
     def left(self) -> None:
         """Noted when the event arrives, so a rejoin reacted to later is seen as one."""
-        self._linked_left = True
+        self._away = True
+        self._back.clear()
 
     async def leaving(self) -> None:
-        if self._owner.state.ptt_pressed:
-            # The release will never come: keep what was said rather than listen on.
-            with contextlib.suppress(ProtocolError):
-                await self._owner.request("session.ptt_end", trigger="participant_left")
-        await self._owner.react(lambda _: Plan((Emit("room_state_change"),)), "participant_left")
+        try:
+            await asyncio.wait_for(self._back.wait(), self._grace)
+            return  # back in time: a reconnect, not a leave
+        except TimeoutError:
+            pass
+        if self._back.is_set() or not self._away:
+            return  # came back as the grace ran out
+        self._away, self._linked_left = False, True  # before any await: a join now waits
+        async with self._order:
+            if self._owner.state.ptt_pressed:
+                # The release will never come: keep what was said rather than listen on.
+                with contextlib.suppress(ProtocolError):
+                    await self._owner.request("session.ptt_end", trigger="participant_left")
+            await self._owner.react(
+                lambda _: Plan((Emit("room_state_change"),)), "participant_left"
+            )
 
     async def joined(self, identity: str, then: Callable[[], Awaitable[None]]) -> None:
-        await self._owner.react(
-            lambda _: plan_joined(identity, rejoined=self._linked_left), "participant_joined"
-        )
+        if self._away:
+            self._away = False
+            self._back.set()
+            trigger = "participant_reconnected"
+        else:
+            trigger = "participant_rejoined" if self._linked_left else "participant_joined"
+        async with self._order:
+            await self._owner.react(lambda _: plan_joined(identity, trigger), trigger)
         await then()
 
     async def connection_changed(self, state: ConnectionState, reason: str | None) -> None:

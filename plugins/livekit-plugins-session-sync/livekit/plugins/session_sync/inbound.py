@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from .synchronizer import SessionSynchronizer
 
 
+# Data from a participant the room has not announced: its rate limit and its name in logs.
+UNKNOWN_SENDER = "<unknown>"
+
+
 class CommandGate:
     """Also the room's listener: it never raises, and hands all work to tasks it owns."""
 
@@ -63,7 +67,7 @@ class CommandGate:
         self._limiter = RateLimiter(
             rate_per_second=options.rate_per_second, burst=options.rate_burst
         )
-        self._reactions = ConnectionReactions(owner)
+        self._reactions = ConnectionReactions(owner, leave_grace=options.leave_grace)
         self.linked = linked
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
@@ -94,7 +98,11 @@ class CommandGate:
     # -- RoomListener -------------------------------------------------------------------
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
-        if topic == self._opts.topic and sender is not None:
+        if topic != self._opts.topic:
+            return
+        if sender is None:
+            self._spawn_message(self.handle_anonymous(payload), UNKNOWN_SENDER)
+        else:
             self._spawn_message(self.handle_data(sender, payload), sender)
 
     def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
@@ -142,6 +150,26 @@ class CommandGate:
             err = ProtocolError(ErrorCode.INTERNAL, "the agent failed to handle the command")
             reply = error_reply(err, request_id=request_id_of(payload), method=None)
             self._publisher.reply(reply, sender)
+        finally:
+            measured.record()
+
+    async def handle_anonymous(self, payload: bytes) -> None:
+        """Data from a participant the room has not announced yet (LiveKit announces joins
+        late): nobody can say who sent it, so it is refused, to everyone, with its request id.
+        The sender retries, or uses RPC, which always names the caller."""
+        measured = _Measured()
+        error = ProtocolError(
+            ErrorCode.UNAVAILABLE,
+            "the agent does not know the sender yet; retry in a moment or send by RPC",
+            {"reason": "unknown_sender", "retryable": True},
+        )
+        try:
+            if not self._limiter.allow(UNKNOWN_SENDER):
+                error = ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
+            self._refused(measured, error, UNKNOWN_SENDER, None)
+            rid = request_id_of(payload)
+            if rid is not None:  # nothing to answer without an id to answer to
+                self._publisher.broadcast(error_reply(error, request_id=rid, method=None))
         finally:
             measured.record()
 
