@@ -72,7 +72,8 @@ class MemoryBackend(Backend):
     timeout = 2.0
 
     def __init__(self) -> None:
-        self.server = InMemoryServer()
+        # Signalling a little behind data, and joins announced late, as on a real server.
+        self.server = InMemoryServer(join_delay=0.3, attribute_delay=0.01, echo_delay=0.01)
         self.room_name = "room-a"
 
     async def join(
