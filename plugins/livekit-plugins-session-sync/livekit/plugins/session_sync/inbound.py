@@ -92,6 +92,14 @@ class CommandGate:
                 logger.debug("unregistering %s failed", method, exc_info=True)
 
     @property
+    def honoured_request(self) -> str | None:
+        return self._honoured_request
+
+    def honour(self, requested: str | None) -> None:
+        """Treat `requested` as acted on already (a previous agent did)."""
+        self._honoured_request = requested
+
+    @property
     def tasks(self) -> set[asyncio.Task[None]]:
         return set(self._tasks)
 
@@ -211,6 +219,7 @@ class CommandGate:
                 trigger=f"attribute:{ATTR_REQUESTED_TYPE}",
             )
             self._honoured_request = requested
+            self._owner.note_record()
         except ProtocolError as e:
             self._refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
             self._publisher.reply(error_reply(e, request_id=None, method=e.method), sender)
