@@ -290,7 +290,10 @@ def decode_requested_type(value: str, *, limit: int = MAX_PACKET_BYTES) -> Sessi
     try:
         return _SESSION_TYPE.validate_python(value)
     except ValidationError as e:
-        text, problems = _describe(e)
+        _, problems = _describe(e)
+        for problem in problems:
+            problem["field"] = ATTR_REQUESTED_TYPE
+        text = "; ".join(p["problem"] for p in problems)
         raise ProtocolError(
             ErrorCode.INVALID_PARAMS, f"bad {ATTR_REQUESTED_TYPE}: {text}", {"problems": problems}
         ) from None
