@@ -127,6 +127,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly unbind: Array<() => void> = [];
   private disposed = false;
+  /** This client's link is down (reconnecting) since the last interruption event. */
+  private interrupted = false;
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -346,16 +348,20 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   }
 
   private handleConnectionState(state: ConnectionState): void {
-    this.update({ connection: connectionOf(state) });
+    const connection = connectionOf(state);
+    if (connection === 'reconnecting') this.handleReconnecting();
+    else this.update({ connection });
   }
 
   private handleReconnecting(): void {
-    if (this.state.connection === 'reconnecting') return;
+    if (this.interrupted) return;
+    this.interrupted = true;
     this.update({ connection: 'reconnecting' });
     this.emitClientEvent('connection_interruption', 'client:reconnecting');
   }
 
   private handleReconnected(): void {
+    this.interrupted = false;
     this.update({ connection: 'connected', reconnects: this.state.reconnects + 1 });
     this.emitClientEvent('room_state_change', 'client:reconnected');
     this.selectAgent();
@@ -364,6 +370,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   }
 
   private handleDisconnected(): void {
+    this.interrupted = false;
     this.update({ connection: 'disconnected' });
     this.emitClientEvent('connection_interruption', 'client:disconnected');
     this.setAgent(null);
