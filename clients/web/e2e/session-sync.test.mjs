@@ -78,19 +78,19 @@ describe("the page's controls", () => {
       const state = page.getByTestId('session-state');
       const type = page.getByTestId('session-type');
       if ((await state.textContent()) !== 'idle') {
-        await page.getByRole('button', { name: 'End' }).click();
+        await page.getByRole('button', { name: 'End', exact: true }).click();
         await state.filter({ hasText: 'idle' }).waitFor();
       }
       await page.getByLabel('Session type').selectOption('text');
-      await page.getByRole('button', { name: 'Start' }).click();
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
       await state.filter({ hasText: 'active' }).waitFor();
       assert.equal(await type.textContent(), 'text');
-      await page.getByRole('button', { name: 'Validate' }).click();
+      await page.getByRole('button', { name: 'Validate', exact: true }).click();
       await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
-      await page.getByRole('button', { name: 'Sync' }).click();
+      await page.getByRole('button', { name: 'Sync', exact: true }).click();
       await page.locator('#events li[data-trigger="manual"]').first().waitFor();
       // A refused command is shown with the agent's code.
-      await page.getByRole('button', { name: 'Hold to talk' }).dispatchEvent('pointerdown');
+      await page.getByRole('button', { name: 'Hold to talk', exact: true }).dispatchEvent('pointerdown');
       await page.getByTestId('command-status').filter({ hasText: 'wrong_session_type' }).waitFor();
       if (process.env.SESSION_SYNC_SCREENSHOTS) {
         await page.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-page.png') });
@@ -100,7 +100,7 @@ describe("the page's controls", () => {
         await monitor.locator(`tr[data-room="${room}"]`).waitFor();
         await monitor.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-monitor.png') });
       }
-      await page.getByRole('button', { name: 'End' }).click();
+      await page.getByRole('button', { name: 'End', exact: true }).click();
       await state.filter({ hasText: 'idle' }).waitFor();
       assert.equal(await type.textContent(), 'none');
     } finally {

@@ -185,6 +185,13 @@ function tester(s: SessionSync): SessionSynchronizationTester {
   hooks.induceDrift = async (sess) => {
     const res = await fetch(`/api/rooms/${encodeURIComponent(sess.room.name)}/drift`, { method: 'POST' });
     if (!res.ok) throw new Error(`drift hook: ${res.status}`);
+    // Wait until the overwritten attribute has come back through the server.
+    const { agent, attributes } = (await res.json()) as { agent: string; attributes: Record<string, string> };
+    const [key, value] = Object.entries(attributes)[0] ?? [];
+    for (let i = 0; i < 50 && key; i++) {
+      if (sess.room.remoteParticipants.get(agent)?.attributes[key] === value) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
   return new SessionSynchronizationTester(s, {
     hooks,

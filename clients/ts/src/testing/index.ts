@@ -228,11 +228,26 @@ export const sessionStateValidation: SessionSyncScenario = {
       return;
     }
     const attempts = ctx.session.getSessionConfig()!.syncAttempts ?? 0;
+    const seenBefore = ctx.events.length;
     await ctx.hooks.induceDrift(ctx.session);
-    const found = await ctx.session.validateSessionState();
-    ctx.check(!found.isValid && found.needsResync, 'validation did not find the drift');
-    ctx.check(found.inconsistencies.length > 0, 'no inconsistency reported');
-    ctx.log(`found: ${found.inconsistencies.join('; ')}`);
+    // The drift reaches the agent through the server: ask until it is found, or until the
+    // agent's own periodic pass has found and corrected it first.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const periodic = ctx.events.slice(seenBefore).find((e) => e.type === 'session_inconsistency' && e.source === 'agent');
+      if (periodic) {
+        ctx.log(`found: ${periodic.payload.detail ?? periodic.payload.trigger} (by the agent's ${periodic.payload.trigger})`);
+        break;
+      }
+      const found = await ctx.session.validateSessionState();
+      if (!found.isValid) {
+        ctx.check(found.needsResync && found.inconsistencies.length > 0, 'an invalid result without inconsistencies');
+        ctx.log(`found: ${found.inconsistencies.join('; ')}`);
+        break;
+      }
+      ctx.check(Date.now() < deadline, 'validation did not find the drift');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await ctx.waitForEvent((e) => e.type === 'session_inconsistency' && e.source === 'agent', 'the session_inconsistency event');
     await ctx.waitFor(
       (s) => s.session?.inconsistencyDetected === true && (s.session.syncAttempts ?? 0) > attempts,
