@@ -90,8 +90,10 @@ describe("the page's controls", () => {
       await page.getByRole('button', { name: 'Sync', exact: true }).click();
       await page.locator('#events li[data-trigger="manual"]').first().waitFor();
       // A refused command is shown with the agent's code.
-      await page.getByRole('button', { name: 'Hold to talk', exact: true }).dispatchEvent('pointerdown');
+      await page.getByRole('button', { name: 'Hold to talk', exact: true }).hover();
+      await page.mouse.down();
       await page.getByTestId('command-status').filter({ hasText: 'wrong_session_type' }).waitFor();
+      await page.mouse.up();
       if (process.env.SESSION_SYNC_SCREENSHOTS) {
         await page.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-page.png') });
         const monitor = await context.newPage();

@@ -232,7 +232,11 @@ document.addEventListener('click', (ev) => {
 const talk = $('#talk');
 talk.addEventListener('pointerdown', (ev) => {
   ev.preventDefault();
-  talk.setPointerCapture(ev.pointerId);
+  try {
+    talk.setPointerCapture(ev.pointerId); // the release counts even off the button
+  } catch {
+    /* not a real pointer */
+  }
   void run('push-to-talk', (s) => s.startPushToTalk());
 });
 talk.addEventListener('pointerup', () => void run('release', (s) => s.endPushToTalk()));

@@ -363,16 +363,20 @@ export class SessionSynchronizationTester {
           if (predicate(session.getState())) return resolve(session.getState());
           const done = () => {
             clearTimeout(timer);
+            clearInterval(poll);
             stop();
             cleanups.delete(done);
           };
-          const stop = session.subscribe(() => {
+          const check = () => {
             const state = session.getState();
             if (predicate(state)) {
               done();
               resolve(state);
             }
-          });
+          };
+          const stop = session.subscribe(check);
+          // Predicates may also read the room (the agent's attributes), which is not state.
+          const poll = setInterval(check, 100);
           const timer = setTimeout(() => {
             done();
             reject(new ScenarioFailure(`waited ${timeoutMs} ms for ${what}`));
