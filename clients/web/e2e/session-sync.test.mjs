@@ -95,9 +95,10 @@ describe("the page's controls", () => {
       await page.getByTestId('command-status').filter({ hasText: 'wrong_session_type' }).waitFor();
       await page.mouse.up();
       if (process.env.SESSION_SYNC_SCREENSHOTS) {
+        await page.setViewportSize({ width: 1400, height: 600 });
         await page.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-page.png') });
         const monitor = await context.newPage();
-        await monitor.setViewportSize({ width: 1400, height: 420 });
+        await monitor.setViewportSize({ width: 1400, height: 300 });
         await monitor.goto(`${stack.base}/monitor.html`);
         await monitor.locator(`tr[data-room="${room}"]`).waitFor();
         await monitor.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-monitor.png') });
