@@ -74,9 +74,6 @@ export interface TesterOptions {
 class ScenarioFailure extends Error {}
 class ScenarioSkipped extends Error {}
 
-const isLive = (s: SessionConfig | null): boolean =>
-  s !== null && s.type !== null && (s.state === 'active' || s.state === 'syncing');
-
 /** Wait for an agent with a session, and end a session left over from before. */
 async function freshSession(ctx: ScenarioContext): Promise<SessionConfig> {
   const state = await ctx.waitFor((s) => s.agent !== null && s.session !== null && s.connection === 'connected', 'an agent with a session');
@@ -421,5 +418,3 @@ export async function runQuickSessionTest(session: SessionSync, options: Omit<Te
   const tester = new SessionSynchronizationTester(session, { ...options, builtIn: false });
   return tester.runScenario(basicSessionSync);
 }
-
-export { isLive };
