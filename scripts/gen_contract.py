@@ -87,13 +87,14 @@ def _params_models() -> list[tuple[str, type[BaseModel]]]:
 
 
 def _check_methods() -> None:
-    methods = set(get_args(protocol.Method))
-    if methods != set(protocol.PARAMS_BY_METHOD):
+    # `protocol.Method`, where the plugin declares it, must name the same methods.
+    declared = getattr(protocol, "Method", None)
+    if declared is not None and set(get_args(declared)) != set(protocol.PARAMS_BY_METHOD):
         raise SystemExit(
             "protocol.Method and PARAMS_BY_METHOD disagree: "
-            f"{sorted(methods ^ set(protocol.PARAMS_BY_METHOD))}"
+            f"{sorted(set(get_args(declared)) ^ set(protocol.PARAMS_BY_METHOD))}"
         )
-    unknown = set(RESULT_OF) - methods
+    unknown = set(RESULT_OF) - set(protocol.PARAMS_BY_METHOD)
     if unknown:
         raise SystemExit(f"RESULT_OF names methods the protocol does not have: {sorted(unknown)}")
 
@@ -220,8 +221,8 @@ def protocol_constants() -> dict[str, Any]:
             "protocol": protocol.ATTR_PROTOCOL,
             "requestedType": protocol.ATTR_REQUESTED_TYPE,
         },
-        "sessionTypes": list(models.SESSION_TYPES),
-        "sessionStates": list(models.SESSION_STATES),
+        "sessionTypes": list(get_args(models.SessionType)),
+        "sessionStates": list(get_args(models.SessionState)),
     }
 
 
