@@ -125,6 +125,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private delivered = new Set<number>();
   private snapshotInFlight: Promise<SessionSnapshot | null> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Failed snapshots in a row: the retry delay doubles with each, up to 30 s. */
+  private failedSnapshots = 0;
   private readonly unbind: Array<() => void> = [];
   private disposed = false;
   /** This client's link is down (reconnecting) since the last interruption event. */
@@ -438,6 +440,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     if (previous?.identity === agent?.identity && previous?.sid === agent?.sid) return;
     // A new agent starts again at seq 1 and revision 1: forget what the last one said.
     this.delivered.clear();
+    this.failedSnapshots = 0;
     this.snapshotInFlight = null;
     const prevSession = this.state.session;
     this.update({
@@ -562,6 +565,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     try {
       const result = await this.command('session.snapshot', {});
       if (this.state.agent?.sid !== agent?.sid) return null;
+      this.failedSnapshots = 0;
       this.update({ resyncing: false });
       this.emitClientEvent('session_state_sync', `client:resync:${reason}`);
       // An event past the snapshot may have been seen already while a gap stays open.
@@ -570,6 +574,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
       return result;
     } catch {
       if (this.state.agent?.sid === agent?.sid) {
+        this.failedSnapshots += 1;
         this.update({ resyncing: false });
         this.scheduleRetry(reason);
       }
@@ -582,7 +587,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.disposed) void this.resync(reason);
-    }, this.options.resyncRetryDelay);
+    }, Math.min(30_000, this.options.resyncRetryDelay * 2 ** Math.max(0, this.failedSnapshots - 1)));
   }
 
   // -- output ---------------------------------------------------------------------------
