@@ -275,8 +275,8 @@ class SessionUnderFire(RuleBasedStateMachine):
             assert json.loads(attributes["session.config"]) == sync.config.to_wire()
 
     @invariant()
-    def the_microphone_is_off_without_a_session(self) -> None:
-        if self.started and self.sync.config.state == "idle":
+    def the_agent_listens_only_in_a_live_session(self) -> None:
+        if self.started and self.sync.config.state not in ("active", "syncing"):
             assert self.turns.audio_input_enabled is False
 
     def teardown(self) -> None:
@@ -301,6 +301,7 @@ class SessionUnderFire(RuleBasedStateMachine):
             await self.agent_room.disconnect("SIGNAL_CLOSE")
             await self.quiesce()
             assert self.sync.config.state in ("error", "idle", "ending")
+            assert self.turns.audio_input_enabled is False
         await self.sync.aclose()
 
 

@@ -26,13 +26,13 @@ from .protocol import (
     CommandResult,
     ErrorCode,
     ProtocolError,
-    bounded_text,
     decode_request,
     decode_requested_type,
     decode_rpc,
     error_reply,
     request_id_of,
     rpc_code,
+    rpc_error_parts,
 )
 from .publisher import Publisher
 from .rate_limit import RateLimiter
@@ -194,9 +194,8 @@ class CommandGate:
         except ProtocolError as e:
             self._refused(measured, e, data.caller_identity, data.method)
             # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
-            raise rtc.RpcError(
-                rpc_code(e.code), bounded_text(f"{e.code}: {e.message}", 250), json.dumps(e.details)
-            ) from None
+            message, details = rpc_error_parts(e)
+            raise rtc.RpcError(rpc_code(e.code), message, details) from None
         except Exception:
             self._failed(measured)
             raise rtc.RpcError(

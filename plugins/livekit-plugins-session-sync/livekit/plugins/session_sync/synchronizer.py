@@ -269,8 +269,9 @@ class SessionSynchronizer:
         try:
             revision = self.config.revision
             result = await self._dispatch(command, trigger)
-            validated_itself = command.method in ("session.validate", "session.sync")
-            if not validated_itself and self.config.revision != revision:
+            # Validation and its switch do not change the session's shape: no check after.
+            no_check = ("session.validate", "session.sync", "session.set_sync_enabled")
+            if command.method not in no_check and self.config.revision != revision:
                 await self._validate_and_correct("after_change")
             return self.config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
@@ -367,6 +368,8 @@ class SessionSynchronizer:
             await self._turns.apply(wanted)
         except Exception as e:
             logger.exception("turn-taking change failed", extra={"trigger": trigger})
+            # `error` is not a live state: the microphone goes off before it is published.
+            await self._turns.silence(cancel_press=False, trigger=trigger)
             if self.config.state != "error":
                 failed = Commit({"state": "error"}, detail=bounded_text(str(e)), ptt_pressed=False)
                 await self._commit(failed, f"{trigger}:failed")
