@@ -26,22 +26,22 @@ from livekit.plugins.session_sync import (
     RoomMetadataStore,
     RoomPort,
     SessionStore,
+    SessionSyncEvent,
     SessionSynchronizer,
     SessionType,
     TurnTakingTarget,
     expected_audio_input,
     turn_profile,
 )
-from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
 
-from .console import ConsoleCommands, ConsoleSession, log_event
 from .models import LoadedModels, load_models, plan_turn_detector
 from .responder import OfflineResponder
 from .session_type import ChosenType, choose_session_type
 from .settings import Settings, load_settings
 from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
 
-logger = logging.getLogger("session-sync.worker")
+logger = logging.getLogger("agent.worker")
+event_logger = logging.getLogger("agent.events")
 
 
 class SessionSyncAgent(Agent):
@@ -62,30 +62,26 @@ class Prewarmed:
 def prewarm(proc: JobProcess) -> None:
     settings = load_settings()
     plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
-    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(plan))
+    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(settings, plan))
 
 
 def build_session(
     settings: Settings,
     models: LoadedModels,
     session_type: SessionType,
-    *,
-    session_cls: type[AgentSession[Any]] = AgentSession,
     **overrides: Any,
 ) -> tuple[AgentSession[Any], AgentSessionTurnTaking]:
     """An AgentSession whose turn-taking starts as the session type says, and its port."""
-    # LiveKit Inference speech models need keys; without them voice is off, text still works.
-    voice_ready = settings.has_livekit_credentials
     options: dict[str, Any] = {
         "llm": settings.llm_model or OfflineResponder(),
-        "stt": settings.stt_model if voice_ready else None,
-        "tts": settings.tts_model if voice_ready else None,
+        "stt": models.speech_to_text(settings.effective_stt_model),
+        "tts": models.text_to_speech(settings.effective_tts_model),
         "vad": models.vad,
         **overrides,
     }
     server_mode = models.server_turn_detection()
     initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
-    session = session_cls(turn_handling={"turn_detection": initial}, **options)
+    session: AgentSession[Any] = AgentSession(turn_handling={"turn_detection": initial}, **options)
     timers = PushToTalkTimers(
         transcript_timeout=settings.ptt_transcript_timeout_seconds,
         stt_flush_duration=settings.ptt_stt_flush_seconds,
@@ -110,6 +106,22 @@ def create_sync(
     )
     sync.on_event(log_event)
     return sync
+
+
+def log_event(event: SessionSyncEvent) -> None:
+    """Log each sync event as it is emitted."""
+    state = event.payload.frontend_state
+    detail = f" - {event.payload.detail}" if event.payload.detail else ""
+    event_logger.info(
+        "#%d %s (%s): %s/%s rev %d%s",
+        event.seq,
+        event.type,
+        event.payload.trigger,
+        state.type or "none",
+        state.state,
+        state.revision,
+        detail,
+    )
 
 
 def runnable_type(turns: AgentSessionTurnTaking, chosen: ChosenType) -> ChosenType:
@@ -195,7 +207,9 @@ async def entrypoint(ctx: JobContext) -> None:
     prewarmed: Prewarmed = ctx.proc.userdata["prewarmed"]
     settings, models = prewarmed.settings, prewarmed.models
     if ctx.is_fake_job():
-        await _run_console(ctx, settings, models)
+        from .console import run_console  # the console's in-memory room stays out of production
+
+        await run_console(ctx, settings, models)
         return
 
     await ctx.connect()
@@ -243,35 +257,11 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
     return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
-async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
-    """Console mode has no real room: the agent and a simulated app share an in-memory one,
-    so slash commands travel the same protocol a frontend uses."""
-    chosen = choose_session_type(
-        [("dispatch metadata", ctx.job.metadata)], settings.default_session_type
-    )
-    local = InMemoryServer()
-    agent_room = await local.connect("console", "agent", kind="agent")
-    app_room = await local.connect("console", "console-user")
-    session, turns = build_session(
-        settings, models, chosen.session_type, session_cls=ConsoleSession
-    )
-    assert isinstance(session, ConsoleSession)
-    session.commands = ConsoleCommands(
-        SessionSyncClient(app_room, "agent"), agent_room=agent_room, turns=turns
-    )
-    await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
-    await start_session_sync(
-        settings,
-        agent_room,
-        turns,
-        linked_identity="console-user",
-        chosen=chosen,
-        on_close=ctx.add_shutdown_callback,
-    )
-    logger.info("console ready: type a message, or /help for session commands")
-
-
 def build_server(settings: Settings) -> AgentServer:
-    server = AgentServer(setup_fnc=prewarm, prometheus_port=settings.prometheus_port)
+    server = AgentServer(
+        setup_fnc=prewarm,
+        prometheus_port=settings.prometheus_port,
+        log_level=settings.log_level,
+    )
     server.rtc_session(agent_name=settings.agent_name)(entrypoint)
     return server
