@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ AGENT_NAME = "session-sync-e2e"
 TIMEOUT = 30.0
 """How long a test waits for something the agent does (the machine is shared and slow)."""
 
+COMMAND_RATE = 10.0
+"""Commands a second the agent accepts from one participant over time (docs/protocol.md 6.2)."""
+
 
 def agent_in(room: rtc.Room) -> str | None:
     for identity, participant in room.remote_participants.items():
@@ -37,9 +41,28 @@ class App:
     """Every session-sync message, including those that came before LiveKit announced the
     agent (they arrive without a sender, so the protocol client cannot tell they are its)."""
 
+    _last_command: float = 0.0
+
     @property
     def agent(self) -> str:
         return self.client.agent_identity
+
+    async def pace(self) -> None:
+        """Keep to the agent's command rate, as an app must, or be refused `rate_limited`."""
+        wait = self._last_command + 1 / COMMAND_RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_command = time.monotonic()
+
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A command by RPC, at the agent's rate."""
+        await self.pace()
+        return await self.client.call(method, params)
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A command as a data message, at the agent's rate; returns the ack or error."""
+        await self.pace()
+        return await self.client.request(method, params, timeout=TIMEOUT)
 
     async def until(self, predicate: Callable[[], bool], message: str = "condition") -> None:
         await eventually(predicate, timeout=TIMEOUT, message=message)
@@ -50,12 +73,12 @@ class App:
     async def converged(self) -> dict[str, Any]:
         """Ask for a snapshot, as an app does after its own reconnect, and wait until the
         agent's attributes show the same session. Returns the snapshot."""
-        snapshot = await self.client.call("session.snapshot")
+        snapshot = await self.call("session.snapshot")
         await self.until(
             lambda: self.client.session()["revision"] >= snapshot["session"]["revision"],
             "the attributes to catch up with the snapshot",
         )
-        fresh = await self.client.call("session.snapshot")
+        fresh = await self.call("session.snapshot")
         assert self.client.session() == fresh["session"]
         return fresh
 
@@ -69,11 +92,13 @@ async def create_room(info: ServerInfo, name: str, metadata: str) -> None:
         await lkapi.room.create_room(api.CreateRoomRequest(name=name, metadata=metadata))
 
 
-async def dispatch(info: ServerInfo, room: str, metadata: str = "") -> None:
+async def dispatch(
+    info: ServerInfo, room: str, metadata: str = "", *, agent_name: str = AGENT_NAME
+) -> None:
     """What the app's backend does for an explicitly dispatched agent."""
     async with info.api() as lkapi:
         await lkapi.agent_dispatch.create_dispatch(
-            api.CreateAgentDispatchRequest(agent_name=AGENT_NAME, room=room, metadata=metadata)
+            api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=metadata)
         )
 
 
