@@ -120,7 +120,8 @@ async def join_app(
     room.on("data_received", on_data)
     await room.connect(info.url, info.token(room_name, identity, attributes=attributes))
     try:
-        await eventually(lambda: agent_in(room) is not None, timeout=60, message="the agent")
+        # A `dev` worker starts a process for each job: a minute or more on a busy machine.
+        await eventually(lambda: agent_in(room) is not None, timeout=180, message="the agent")
         agent = agent_in(room)
         assert agent is not None
         client = SessionSyncClient(LiveKitRoom(room), agent)

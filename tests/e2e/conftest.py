@@ -3,13 +3,13 @@ reaching the server through a relay the tests can cut."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
 from ..support.livekit_server import ServerInfo, require_server
 from .app import AGENT_NAME
-from .worker import Worker, free_port, running_worker
+from .worker import STARTED, Worker, free_port, running_worker
 
 REJOIN_GRACE_SECONDS = 3.0
 
@@ -49,3 +49,13 @@ def worker(info: ServerInfo, metrics_port: int) -> Iterator[Worker]:
     )
     with running_worker("start", env, relayed=True) as running:
         yield running
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and STARTED:
+        report.sections.append(("worker logs", "\n".join(str(path) for path in STARTED)))
+    return report

@@ -10,17 +10,22 @@ import pytest
 
 from ..support.livekit_server import ServerInfo, new_room_name
 from .app import create_room, join_app
-from .conftest import START_LOAD, worker_env
+from .conftest import worker_env
 from .worker import Worker, running_worker
 
 pytestmark = [pytest.mark.livekit_server]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def auto_worker(info: ServerInfo) -> Iterator[Worker]:
-    # Voice by default, which this agent cannot run: a text session shows a source was read.
-    env = worker_env(info, **START_LOAD, AGENT_NAME="", DEFAULT_SESSION_TYPE="voice-vad")
-    with running_worker("start", env) as running:
+    # One worker per test: on a busy machine, a worker still starting one job's process may
+    # not answer the server's offer of the next room, and an automatic dispatch that finds
+    # no worker is not retried.
+    # `dev`, as a developer runs it (a second `start` worker would want the shared one's
+    # health port). Voice by default, which this agent cannot run: a text session shows that
+    # a source was read.
+    env = worker_env(info, AGENT_NAME="", DEFAULT_SESSION_TYPE="voice-vad")
+    with running_worker("dev", env) as running:
         yield running
 
 

@@ -24,6 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 LOGS = REPO / ".tools" / "logs"
 """Each worker's output is written here as it runs (the folder is ignored by git)."""
 
+STARTED: list[Path] = []
+"""The log of every worker started in this run, for the report of a failed test."""
+
 OFFLINE = {
     "TURN_DETECTOR": "vad-only",
     "STT_MODEL": "none",  # a plain server has no LiveKit Inference, and this machine no network
@@ -129,6 +132,7 @@ class Worker:
             raise
         LOGS.mkdir(parents=True, exist_ok=True)
         self.log_path = LOGS / f"e2e-worker-{mode}-{time.strftime('%H%M%S')}-{self.process.pid}.log"
+        STARTED.append(self.log_path)
         self._reader = threading.Thread(target=self._read, name="e2e-worker-log", daemon=True)
         self._reader.start()
 
