@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ from livekit.agents import (
 from livekit.plugins.session_sync import (
     ATTR_REQUESTED_TYPE,
     LiveKitRoom,
+    ProtocolError,
     RoomMetadataStore,
     RoomPort,
     SessionStore,
@@ -42,6 +45,9 @@ from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_dete
 
 logger = logging.getLogger("agent.worker")
 event_logger = logging.getLogger("agent.events")
+
+_running: dict[str, SessionSynchronizer] = {}
+"""The synchronizer of each job running in this process, by job id, until the job ends."""
 
 
 class SessionSyncAgent(Agent):
@@ -235,7 +241,7 @@ async def entrypoint(ctx: JobContext) -> None:
         ),
     )
     leave_when_user_gone(ctx, participant.identity, settings.rejoin_grace_seconds)
-    await start_session_sync(
+    _running[ctx.job.id] = await start_session_sync(
         settings,
         LiveKitRoom(ctx.room),
         turns,
@@ -257,11 +263,49 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
     return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
+async def end_session_sync(ctx: JobContext) -> None:
+    """The job is ending (its user did not return, or the worker is stopping): end the session
+    and send its final state while the room is still connected. The framework runs this before
+    it disconnects the room; shutdown callbacks run only after, when nothing can be sent."""
+    sync = _running.pop(ctx.job.id, None)
+    if sync is None:
+        return
+    if sync.config.state != "idle" and ctx.room.isconnected():
+        try:
+            await sync.request("session.end", trigger="agent_shutdown")
+        except ProtocolError as e:
+            logger.warning("could not end the session before leaving: %s", e.message)
+    await sync.aclose()  # sends what is queued
+
+
 def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
         setup_fnc=prewarm,
         prometheus_port=settings.prometheus_port,
         log_level=settings.log_level,
+        prometheus_multiproc_dir=_metrics_dir(settings),
+        **_load_options(settings),
     )
-    server.rtc_session(agent_name=settings.agent_name)(entrypoint)
+    server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
     return server
+
+
+def _metrics_dir(settings: Settings) -> str | None:
+    """Jobs run in child processes; Prometheus' multiprocess mode lets /metrics show their
+    series. A PROMETHEUS_MULTIPROC_DIR from the environment is used as it is (the framework
+    empties it at start); otherwise each worker gets a fresh directory of its own."""
+    if settings.prometheus_port is None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    return tempfile.mkdtemp(prefix="session-sync-metrics-")
+
+
+def _load_options(settings: Settings) -> dict[str, Any]:
+    """The worker reports itself full by CPU use (the framework's default), or at MAX_JOBS."""
+    limit = settings.max_jobs
+    if limit is None:
+        return {}
+
+    def load(server: AgentServer) -> float:
+        return min(len(server.active_jobs) / limit, 1.0)
+
+    return {"load_fnc": load, "load_threshold": 1.0}

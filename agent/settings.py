@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     prometheus_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve Prometheus metrics on this port at /metrics; unset serves none."""
 
+    max_jobs: int | None = Field(default=None, ge=1)
+    """Jobs one worker runs at once before it reports itself full; unset: full above 70% CPU."""
+
     # -- normalisation and checks -------------------------------------------------
 
     @field_validator("livekit_url", "livekit_api_key", "livekit_api_secret", mode="before")
