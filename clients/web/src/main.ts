@@ -18,6 +18,8 @@ roomInput.value = params.get('room') ?? `room-${Math.random().toString(36).slice
 identityInput.value = params.get('identity') ?? `user-${Math.random().toString(36).slice(2, 6)}`;
 
 let room: Room | null = null;
+/** What was said, both ways, as the agent's transcription stream tells it. */
+const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boolean }> = [];
 let session: SessionSync | null = null;
 let eventCount = 0;
 
@@ -30,6 +32,7 @@ declare global {
       join: (roomName: string, identity?: string) => Promise<void>;
       runScenario: (name: string) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
+      transcripts: () => typeof transcripts;
     };
   }
 }
@@ -155,6 +158,8 @@ async function leave(): Promise<void> {
 
 function addTranscript(who: string, text: string): void {
   if (!text.trim()) return;
+  const agent = session?.getState().agent?.identity;
+  transcripts.push({ who, text, at: Date.now(), fromAgent: who === agent });
   const li = document.createElement('li');
   li.className = who === room?.localParticipant.identity ? 'user' : 'agent';
   li.textContent = `${who}: ${text}`;
@@ -192,6 +197,16 @@ function tester(s: SessionSync): SessionSynchronizationTester {
       if (sess.room.remoteParticipants.get(agent)?.attributes[key] === value) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+  };
+  // The microphone is whatever the browser captures (the browser tests feed a speech file):
+  // hold the button while it plays, and watch the transcription stream for the answer.
+  hooks.speak = () => new Promise((r) => setTimeout(r, Number(params.get('speakMs') ?? 5500)));
+  hooks.awaitReply = async (_sess, since) => {
+    for (let i = 0; i < 300; i++) {
+      if (transcripts.some((t) => t.fromAgent && t.at >= since)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the agent did not answer within 30 s');
   };
   return new SessionSynchronizationTester(s, {
     hooks,
@@ -270,6 +285,7 @@ window.sessionSyncPage = {
     if (!session) throw new Error('join a room first');
     return tester(session).runScenario(name);
   },
+  transcripts: () => transcripts,
   runAll: async () => {
     if (!session) throw new Error('join a room first');
     return tester(session).runAllTests();
