@@ -129,6 +129,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private failedSnapshots = 0;
   private readonly unbind: Array<() => void> = [];
   private disposed = false;
+  private lastKnownSession: SessionConfig | null = null;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
 
@@ -597,7 +598,9 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   }
 
   private emitClientEvent(type: SessionSyncEventType, trigger: string): void {
-    const session = this.state.session;
+    // A full reconnect forgets the agent before it reports the interruption: the last
+    // session known still says what was interrupted.
+    const session = this.state.session ?? this.lastKnownSession;
     if (!session) return;
     this.deliver({
       type,
@@ -626,6 +629,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     }
     if (!changed) return;
     this.state = { ...this.state, ...patch };
+    if (this.state.session) this.lastKnownSession = this.state.session;
     for (const listener of [...this.stateListeners]) listener();
     this.emit(SessionSyncClientEvent.StateChanged, this.state);
   }

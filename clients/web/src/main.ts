@@ -30,7 +30,7 @@ declare global {
       room: () => Room | null;
       session: () => SessionSync | null;
       join: (roomName: string, identity?: string) => Promise<void>;
-      runScenario: (name: string) => Promise<ScenarioResult>;
+      runScenario: (name: string, options?: { interrupt?: 'signal-reconnect' | 'full-reconnect' }) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
       transcripts: () => typeof transcripts;
     };
@@ -184,8 +184,9 @@ async function run(label: string, action: (s: SessionSync) => Promise<unknown>):
 
 const selectedType = () => $<HTMLSelectElement>('#session-type').value as SessionType;
 
-function tester(s: SessionSync): SessionSynchronizationTester {
+function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect'): SessionSynchronizationTester {
   const hooks: ScenarioHooks = {};
+  if (interrupt) hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
   // The browser tests serve the page with the drift hook on; elsewhere it answers 404.
   hooks.induceDrift = async (sess) => {
     const res = await fetch(`/api/rooms/${encodeURIComponent(sess.room.name)}/drift`, { method: 'POST' });
@@ -281,9 +282,9 @@ window.sessionSyncPage = {
   room: () => room,
   session: () => session,
   join,
-  runScenario: async (name) => {
+  runScenario: async (name, options = {}) => {
     if (!session) throw new Error('join a room first');
-    return tester(session).runScenario(name);
+    return tester(session, options.interrupt).runScenario(name);
   },
   transcripts: () => transcripts,
   runAll: async () => {
