@@ -393,19 +393,20 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
     if (participant.kind !== ParticipantKind.AGENT) return;
+    if (!this.state.agent || ATTRIBUTES.protocol in changed) this.selectAgent();
     const agent = this.state.agent;
-    if (!agent || participant.identity !== agent.identity) {
-      // An agent that starts publishing the protocol may now be the one to follow.
-      if (ATTRIBUTES.protocol in changed) this.selectAgent();
-      return;
-    }
+    // Another agent's attributes are not this session's.
+    if (!agent || participant.identity !== agent.identity) return;
     this.applyAttributes(participant.attributes ?? changed, agent);
   }
 
   private handleData(payload: Uint8Array, participant?: RemoteParticipant, _kind?: unknown, topic?: string): void {
-    if (topic !== SESSION_SYNC_TOPIC) return;
+    if (topic !== SESSION_SYNC_TOPIC || !participant || participant.kind !== ParticipantKind.AGENT) return;
+    // After a full reconnect, the agent's data can arrive before the client has been told
+    // the agent is (back) in the room.
+    if (!this.state.agent) this.selectAgent();
     const agent = this.state.agent;
-    if (!agent || !participant || participant.identity !== agent.identity) return;
+    if (!agent || participant.identity !== agent.identity) return;
     const message = parseJson(payload);
     if (isWireEvent(message)) {
       this.applyEvent(message, agent);
