@@ -12,9 +12,9 @@ from livekit.agents import vad as agents_vad
 from livekit.agents.voice.turn import TurnDetectionMode
 from livekit.plugins import silero
 
-logger = logging.getLogger("session-sync.models")
+from .settings import TurnDetectorChoice
 
-TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
+logger = logging.getLogger("session-sync.models")
 
 # livekit-plugins-turn-detector's hub files, as its loader asks for them. Spelled out here
 # because importing the plugin registers its runners, which fail loudly without the files.

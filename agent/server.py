@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from livekit import rtc
+from livekit import api, rtc
 from livekit.agents import (
     Agent,
     AgentServer,
@@ -23,10 +23,13 @@ from livekit.agents import (
 from livekit.plugins.session_sync import (
     ATTR_REQUESTED_TYPE,
     LiveKitRoom,
+    RoomMetadataStore,
     RoomPort,
+    SessionStore,
     SessionSynchronizer,
     SessionType,
     TurnTakingTarget,
+    expected_audio_input,
     turn_profile,
 )
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
@@ -91,13 +94,19 @@ def build_session(
 
 
 def create_sync(
-    settings: Settings, room: RoomPort, turns: AgentSessionTurnTaking, *, linked_identity: str
+    settings: Settings,
+    room: RoomPort,
+    turns: AgentSessionTurnTaking,
+    *,
+    linked_identity: str,
+    store: SessionStore | None = None,
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
         turn_taking=turns,
         linked_identity=linked_identity,
         options=settings.sync_options(),
+        store=store,
     )
     sync.on_event(log_event)
     return sync
@@ -125,7 +134,9 @@ async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: Session
         TurnTakingTarget(
             session_type=session_type,
             turn_detection=profile.turn_detection,
-            audio_input_enabled=session_type == "voice-vad",
+            audio_input_enabled=expected_audio_input(
+                session_type, "active", muted=False, ptt_pressed=False
+            ),
         )
     )
 
@@ -138,12 +149,13 @@ async def start_session_sync(
     linked_identity: str,
     chosen: ChosenType,
     on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
+    store: SessionStore | None = None,
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
     synchronizer, whose close is registered before it starts so a failed start still closes."""
     chosen = runnable_type(turns, chosen)
     await start_turn_taking(turns, chosen.session_type)
-    sync = create_sync(settings, room, turns, linked_identity=linked_identity)
+    sync = create_sync(settings, room, turns, linked_identity=linked_identity, store=store)
     on_close(sync.aclose)
     await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
     return sync
@@ -216,7 +228,19 @@ async def entrypoint(ctx: JobContext) -> None:
         linked_identity=participant.identity,
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
+        store=room_metadata_store(ctx),
     )
+
+
+def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
+    """The session's record in the room metadata, so that an agent replacing this one after
+    a crash continues the session; written with the server API."""
+
+    async def write(metadata: str) -> None:
+        request = api.UpdateRoomMetadataRequest(room=ctx.room.name, metadata=metadata)
+        await ctx.api.room.update_room_metadata(request)
+
+    return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
 async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from livekit.agents import AgentSession
+from livekit.agents.utils import is_given
 from livekit.agents.voice.turn import TurnDetectionMode
 
 from livekit.plugins.session_sync import (
@@ -35,6 +36,15 @@ def framework_turn_detection(
 ) -> TurnDetectionMode:
     """The framework's mode for a session-sync turn detection: the agent decides only for VAD."""
     return server_mode if turn_detection == "server" else MANUAL
+
+
+def effective_turn_detection(session: AgentSession[Any]) -> TurnDetectionMode | None:
+    """The mode the framework runs: the agent's own, when it set one, else the session's."""
+    try:
+        agent = session.current_agent
+    except RuntimeError:  # not started yet
+        return session.turn_detection
+    return agent.turn_detection if is_given(agent.turn_detection) else session.turn_detection
 
 
 class AgentSessionTurnTaking:
@@ -70,14 +80,20 @@ class AgentSessionTurnTaking:
         return None
 
     def observe(self) -> TurnTakingObservation:
-        mode = self._session.turn_detection
+        """What the framework is doing now, read from the session, not from the last apply."""
+        session = self._session
+        mode = effective_turn_detection(session)
         if mode is not None and mode != MANUAL:
             observed: TurnDetection = "server"
+        elif session.output.audio is not None:
+            # Manual turns: the app decides them in a voice session, which speaks its
+            # answers; a text session answers in text only and has no turns to decide.
+            observed = "client" if session.output.audio_enabled else "none"
         else:
-            # Manual mode means the client decides; a text session has no turns to decide.
+            # Nothing to tell the two apart by (no speaker at all): trust the last apply.
             observed = "client" if self._session_type == "voice-ptt" else "none"
         return TurnTakingObservation(
-            turn_detection=observed, audio_input_enabled=self._session.input.audio_enabled
+            turn_detection=observed, audio_input_enabled=session.input.audio_enabled
         )
 
     async def apply(self, target: TurnTakingTarget) -> None:

@@ -188,7 +188,9 @@ class _SilentStream(tts.ChunkedStream):
 
 
 class TimedAudioOutput(io.AudioOutput):
-    """A speaker: a flushed segment takes as long to play as its audio lasts."""
+    """A speaker that plays in real time, as upstream's test fake does: a segment ends when
+    its audio has had time to play, an empty flush plays nothing (and reports nothing), a
+    later flush replaces the pending end, and a clear reports how far playback really got."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -200,29 +202,35 @@ class TimedAudioOutput(io.AudioOutput):
         self.interrupted = 0
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
-        if self._pushed == 0.0:
+        await super().capture_frame(frame)
+        if not self._pushed:
             self._started_at = time.monotonic()
             self.on_playback_started(created_at=time.time())
-        await super().capture_frame(frame)
         self._pushed += frame.duration
 
     def flush(self) -> None:
         super().flush()
-        duration, self._pushed = self._pushed, 0.0
-        self._playing = asyncio.get_running_loop().call_later(
-            duration, lambda: self._finish(duration, interrupted=False)
-        )
+        if not self._pushed:
+            return
+        if self._playing is not None:
+            self._playing.cancel()
+        remaining = self._pushed - (time.monotonic() - self._started_at)
+        self._playing = asyncio.get_running_loop().call_later(remaining, self._played_out)
 
     def clear_buffer(self) -> None:
-        if self._playing is not None or self._pushed:
-            if self._playing is not None:
-                self._playing.cancel()
-            self._pushed = 0.0
-            self.interrupted += 1
-            self._finish(time.monotonic() - self._started_at, interrupted=True)
+        if not self._pushed:
+            return
+        if self._playing is not None:
+            self._playing.cancel()
+        self.interrupted += 1
+        self._finish(min(self._pushed, time.monotonic() - self._started_at), interrupted=True)
+
+    def _played_out(self) -> None:
+        self._finish(self._pushed, interrupted=False)
 
     def _finish(self, position: float, *, interrupted: bool) -> None:
         self._playing = None
+        self._pushed = 0.0
         self.on_playback_finished(playback_position=position, interrupted=interrupted)
 
 

@@ -149,3 +149,25 @@ async def test_voice_type_chosen_at_join_without_speech_to_text_starts_as_text(
     worker: Worker = await make_worker("voice-vad", stt="none")
     assert worker.client.session()["type"] == "text"
     assert worker.session.input.audio_enabled is False
+
+
+async def test_voice_session_whose_speech_output_was_switched_off_is_repaired(
+    make_worker,
+) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    worker.session.output.set_audio_enabled(False)  # behind the synchronizer's back
+    assert worker.turns.observe().turn_detection == "none"
+    result = await worker.client.call("session.validate")
+    assert result["isValid"] is False
+    assert any("turn detection is none" in text for text in result["inconsistencies"])
+    assert worker.session.output.audio_enabled is True
+    assert worker.turns.observe().turn_detection == "client"
+
+
+async def test_turn_detection_the_agent_set_for_itself_counts_as_drift(make_worker) -> None:
+    worker: Worker = await make_worker("text")
+    worker.session.current_agent.turn_detection = "vad"
+    assert worker.turns.observe().turn_detection == "server"
+    result = await worker.client.call("session.validate")
+    assert result["isValid"] is False
+    assert any("turn detection is server" in text for text in result["inconsistencies"])

@@ -1,5 +1,7 @@
 """The seed's four scenarios, driven from the app's side through the in-memory room."""
 
+import asyncio
+
 import pytest
 
 from livekit.plugins.session_sync import SyncOptions
@@ -175,6 +177,9 @@ async def test_room_closed_by_the_app_moves_the_session_to_ending(harness: Harne
     assert harness.sync.config.state == "ending"
 
 
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.05)]
+)
 async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> None:
     await harness.client.call("session.start", {"sessionType": "voice-ptt"})
     await harness.client.call("session.ptt_start")
@@ -182,6 +187,41 @@ async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> N
     await eventually(lambda: not harness.sync.ptt_pressed, message="the press to end")
     assert harness.turns.audio_input_enabled is False
     assert harness.turns.calls[-1] == "commit"  # what was said is kept
+
+
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.05)]
+)
+async def test_leave_and_later_rejoin_reach_the_app_in_order(harness: Harness) -> None:
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    seen: list[str] = []
+    harness.sync.on_event(lambda e: seen.append(e.payload.trigger or ""))
+    await harness.user_room.disconnect()
+    await asyncio.sleep(0.06)  # the grace runs out while the release is still being made
+    back = SessionSyncClient(await harness.server.connect("room-a", "user"), "agent")
+    await eventually(lambda: "participant_rejoined" in seen, message="the rejoin")
+    assert seen.index("participant_left") < seen.index("participant_rejoined")
+    await harness.settle()
+    assert back.session()["state"] == "active"
+    assert not harness.sync.ptt_pressed
+
+
+async def test_user_back_within_the_grace_has_reconnected_not_left(harness: Harness) -> None:
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    seen: list[str] = []
+    harness.sync.on_event(lambda e: seen.append(e.payload.trigger or ""))
+    await harness.user_room.disconnect()
+    back = SessionSyncClient(await harness.server.connect("room-a", "user"), "agent")
+    await eventually(lambda: "participant_reconnected" in seen, message="the return")
+    assert harness.sync.ptt_pressed
+    assert "participant_left" not in seen
+    assert (await back.call("session.ptt_end"))["state"] == "active"
 
 
 async def test_type_requested_before_the_agent_listened_is_applied_on_join() -> None:
@@ -257,7 +297,8 @@ async def test_agent_that_cannot_start_its_session_shows_error_and_can_retry() -
     await sync.start("voice-vad")  # must not raise: the call goes on
     await server.settle()
     assert client.session()["state"] == "error"
-    assert client.events[-1]["payload"]["detail"] == "model failed to load"
+    failed = client.events_of("session_state_sync")[-1]["payload"]
+    assert (failed["trigger"], failed["detail"]) == ("agent_start:failed", "model failed to load")
 
     result = await client.call("session.start", {"sessionType": "voice-vad"})
     assert result["state"] == "active"

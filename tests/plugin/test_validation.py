@@ -85,7 +85,8 @@ def test_stale_published_attributes_need_republishing() -> None:
     config = _config()
     stale = encode_attributes(config.model_copy(update={"revision": 0}), ptt_pressed=False)
     verdict = validate(config, _observed(config, published_attributes=stale), ptt_pressed=False)
-    assert verdict.repairs == {Repair.REPUBLISH_ATTRIBUTES}
+    assert [i.check for i in verdict.inconsistencies] == ["attributes"]
+    assert verdict.repairs == frozenset()  # the correcting commit republishes them
     assert "session.revision" in verdict.inconsistencies[0].message
 
 

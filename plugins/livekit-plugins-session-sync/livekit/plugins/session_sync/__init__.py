@@ -16,7 +16,15 @@ from .models import (
     ValidationResult,
     VoiceMode,
 )
-from .policy import ALLOWED_TRANSITIONS, TURN_PROFILES, TransitionError, TurnProfile, turn_profile
+from .options import SyncOptions
+from .policy import (
+    ALLOWED_TRANSITIONS,
+    TURN_PROFILES,
+    TransitionError,
+    TurnProfile,
+    expected_audio_input,
+    turn_profile,
+)
 from .protocol import (
     ATTR_REQUESTED_TYPE,
     MAX_PACKET_BYTES,
@@ -28,8 +36,9 @@ from .protocol import (
     SessionSyncEvent,
     Snapshot,
 )
+from .resume import RoomMetadataStore, SessionRecord, SessionStore
 from .room import LiveKitRoom, RoomListener, RoomPort
-from .synchronizer import SessionSynchronizer, SyncOptions
+from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
 from .version import __version__
 
@@ -48,9 +57,12 @@ __all__ = [
     "ProtocolError",
     "RoomConfig",
     "RoomListener",
+    "RoomMetadataStore",
     "RoomPort",
     "SessionConfig",
+    "SessionRecord",
     "SessionState",
+    "SessionStore",
     "SessionSyncEvent",
     "SessionSynchronizer",
     "SessionType",
@@ -65,6 +77,7 @@ __all__ = [
     "ValidationResult",
     "VoiceMode",
     "__version__",
+    "expected_audio_input",
     "turn_profile",
 ]
 

@@ -1,18 +1,26 @@
-"""From a packet or RPC arriving to a command reaching the session's owner: who may send,
-how often, how big, decoding, the reply, and the metrics."""
+"""The only way in. Everything the room delivers arrives here: commands by RPC, on the data
+topic or as the `session.requestedType` attribute all pass the same admission (how often,
+who), decoding (with the size limit), metrics and reply before reaching the owner; joins,
+leaves and connection changes go to the reactions."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 
 from . import metrics
+from .connection import ConnectionReactions
 from .log import logger
-from .models import WireModel
+from .models import ConnectionState
 from .protocol import (
+    ATTR_REQUESTED_TYPE,
+    METHODS,
     Ack,
     Command,
     CommandResult,
@@ -20,82 +28,156 @@ from .protocol import (
     ProtocolError,
     bounded_text,
     decode_request,
+    decode_requested_type,
     decode_rpc,
     error_reply,
     request_id_of,
     rpc_code,
 )
+from .publisher import Publisher
 from .rate_limit import RateLimiter
+from .room import RoomPort
+from .transitions import Incoming, RequestedType
 
-Execute = Callable[[Command, str], Awaitable[CommandResult]]
-Reply = Callable[[WireModel, str], Awaitable[None]]
+if TYPE_CHECKING:
+    from .options import SyncOptions
+    from .synchronizer import SessionSynchronizer
+
+
+# Data from a participant the room has not announced: its rate limit and its name in logs.
+UNKNOWN_SENDER = "<unknown>"
 
 
 class CommandGate:
+    """Also the room's listener: it never raises, and hands all work to tasks it owns."""
+
     def __init__(
         self,
+        room: RoomPort,
+        owner: SessionSynchronizer,
+        publisher: Publisher,
+        options: SyncOptions,
         *,
-        limiter: RateLimiter,
-        max_inbound_bytes: int,
-        linked: Callable[[], str | None],
-        execute: Execute,
-        reply: Reply,
+        linked: str | None,
     ) -> None:
-        self._limiter = limiter
-        self._max_bytes = max_inbound_bytes
-        self._linked = linked
-        self._execute = execute
-        self._reply = reply
+        self._room = room
+        self._owner = owner
+        self._publisher = publisher
+        self._opts = options
+        self._limiter = RateLimiter(
+            rate_per_second=options.rate_per_second, burst=options.rate_burst
+        )
+        self._reactions = ConnectionReactions(owner, leave_grace=options.leave_grace)
+        self.linked = linked
+        """Only the linked participant may send commands."""
+        self._honoured_request: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
 
-    def admit(self, sender: str, size: int) -> None:
-        """Checks that come before decoding: how often, who sent it, how big."""
-        if not self._limiter.allow(sender):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
-        linked = self._linked()
-        if linked is None or sender != linked:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN,
-                f"participant {sender!r} is not the session's linked user",
-                {"sender": sender},
-            )
-        if size > self._max_bytes:
-            raise ProtocolError(
-                ErrorCode.PAYLOAD_TOO_LARGE,
-                f"message is {size} bytes; the limit is {self._max_bytes}",
-                {"size": size, "limit": self._max_bytes},
-            )
+    def open(self) -> None:
+        self._unsubscribe = self._room.subscribe(self)
+        for method in METHODS:
+            self._room.register_rpc(method, self.handle_rpc)
+
+    def close(self) -> None:
+        """Take nothing more in; tasks already running go on until cancelled."""
+        self._closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for method in METHODS:
+            try:
+                self._room.unregister_rpc(method)
+            except Exception:
+                logger.debug("unregistering %s failed", method, exc_info=True)
+
+    @property
+    def honoured_request(self) -> str | None:
+        return self._honoured_request
+
+    def honour(self, requested: str | None) -> None:
+        """Treat `requested` as acted on already (a previous agent did)."""
+        self._honoured_request = requested
+
+    @property
+    def tasks(self) -> set[asyncio.Task[None]]:
+        return set(self._tasks)
+
+    # -- RoomListener -------------------------------------------------------------------
+
+    def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
+        if topic != self._opts.topic:
+            return
+        if sender is None:
+            self._spawn_message(self.handle_anonymous(payload), UNKNOWN_SENDER)
+        else:
+            self._spawn_message(self.handle_data(sender, payload), sender)
+
+    def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
+        requested = changed.get(ATTR_REQUESTED_TYPE)
+        if requested and identity == self.linked:
+            self._spawn_message(self.handle_requested_type(identity, requested), identity)
+
+    def on_participant_joined(self, identity: str) -> None:
+        if identity == self.linked:
+            then = functools.partial(self.requested_type_from_room, identity)
+            self._spawn(self._reactions.joined(identity, then), "session-sync-join")
+
+    def on_participant_left(self, identity: str) -> None:
+        if identity == self.linked:
+            self._reactions.left()
+            self._spawn(self._reactions.leaving(), "session-sync-leave")
+
+    def on_connection_state(self, state: ConnectionState, reason: str | None) -> None:
+        self._spawn(self._reactions.connection_changed(state, reason), "session-sync-connection")
+
+    # -- the three ways a command arrives -----------------------------------------------
 
     async def handle_data(self, sender: str, payload: bytes) -> None:
         """A request on the data topic: answered with an ack or an error, to the sender only."""
-        command: Command | None = None
         measured = _Measured()
+        command: Command | None = None
+
+        def decode() -> Command:
+            nonlocal command
+            command = decode_request(payload, limit=self._opts.max_inbound_bytes)
+            return command
+
         try:
-            self.admit(sender, len(payload))
-            command = decode_request(payload, limit=self._max_bytes)
-            measured.method = command.method
-            result = await self._execute(command, command.method)
-            await self._reply(
-                Ack(id=command.request_id, method=command.method, result=result), sender
-            )
-            measured.outcome = "ok"
+            result = await self._run(sender, measured, decode)
+            assert command is not None
+            ack = Ack(id=command.request_id, method=command.method, result=result)
+            self._publisher.reply(ack, sender)
         except ProtocolError as e:
             rid = command.request_id if command else request_id_of(payload)
-            method = command.method if command else e.method
-            measured.method, measured.outcome = method, str(e.code)
-            logger.warning(
-                "refused a session-sync message from %s: %s",
-                sender,
-                e.message,
-                extra={"code": str(e.code), "request_id": rid},
-            )
-            await self._reply(error_reply(e, request_id=rid, method=method), sender)
+            self._refused(measured, e, sender, command.method if command else e.method)
+            reply = error_reply(e, request_id=rid, method=measured.method)
+            self._publisher.reply(reply, sender)
         except Exception:
-            measured.outcome = str(ErrorCode.INTERNAL)
-            logger.exception("session-sync command failed")
+            self._failed(measured)
             err = ProtocolError(ErrorCode.INTERNAL, "the agent failed to handle the command")
-            await self._reply(
-                error_reply(err, request_id=request_id_of(payload), method=None), sender
-            )
+            reply = error_reply(err, request_id=request_id_of(payload), method=None)
+            self._publisher.reply(reply, sender)
+        finally:
+            measured.record()
+
+    async def handle_anonymous(self, payload: bytes) -> None:
+        """Data from a participant the room has not announced yet (LiveKit announces joins
+        late): nobody can say who sent it, so it is refused, to everyone, with its request id.
+        The sender retries, or uses RPC, which always names the caller."""
+        measured = _Measured()
+        error = ProtocolError(
+            ErrorCode.UNAVAILABLE,
+            "the agent does not know the sender yet; retry in a moment or send by RPC",
+            {"reason": "unknown_sender", "retryable": True},
+        )
+        try:
+            if not self._limiter.allow(UNKNOWN_SENDER):
+                error = ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
+            self._refused(measured, error, UNKNOWN_SENDER, None)
+            rid = request_id_of(payload)
+            if rid is not None:  # nothing to answer without an id to answer to
+                self._publisher.broadcast(error_reply(error, request_id=rid, method=None))
         finally:
             measured.record()
 
@@ -103,32 +185,125 @@ class CommandGate:
         """An RPC: answered with the result JSON, or an `RpcError` with our code."""
         measured = _Measured(data.method)
         try:
-            self.admit(data.caller_identity, len(data.payload.encode()))
-            command = decode_rpc(data.method, data.payload, limit=self._max_bytes)
-            result = await self._execute(command, command.method)
-            measured.outcome = "ok"
+            result = await self._run(
+                data.caller_identity,
+                measured,
+                lambda: decode_rpc(data.method, data.payload, limit=self._opts.max_inbound_bytes),
+            )
             return json.dumps(result.to_wire(), separators=(",", ":"))
         except ProtocolError as e:
-            measured.outcome = str(e.code)
-            logger.warning(
-                "refused session-sync RPC %s from %s: %s",
-                data.method,
-                data.caller_identity,
-                e.message,
-                extra={"code": str(e.code)},
-            )
+            self._refused(measured, e, data.caller_identity, data.method)
             # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
             raise rtc.RpcError(
                 rpc_code(e.code), bounded_text(f"{e.code}: {e.message}", 250), json.dumps(e.details)
             ) from None
         except Exception:
-            measured.outcome = str(ErrorCode.INTERNAL)
-            logger.exception("session-sync RPC %s failed", data.method)
+            self._failed(measured)
             raise rtc.RpcError(
                 rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
             ) from None
         finally:
             measured.record()
+
+    async def handle_requested_type(self, sender: str, requested: str) -> None:
+        """A type the user set in their attributes; only refusals are answered."""
+        if requested == self._honoured_request:
+            return  # already acted on; a later command may have changed the type since
+        measured = _Measured(ATTR_REQUESTED_TYPE)
+        limit = self._opts.max_inbound_bytes
+        try:
+            await self._run(
+                sender,
+                measured,
+                lambda: RequestedType(decode_requested_type(requested, limit=limit)),
+                trigger=f"attribute:{ATTR_REQUESTED_TYPE}",
+            )
+            self._honoured_request = requested
+            self._owner.note_record()
+        except ProtocolError as e:
+            self._refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
+            self._publisher.reply(error_reply(e, request_id=None, method=e.method), sender)
+        except Exception:
+            self._failed(measured)
+        finally:
+            measured.record()
+
+    async def requested_type_from_room(self, identity: str) -> None:
+        """Honour a type the user asked for before the agent was listening."""
+        requested = (self._room.remote_attributes(identity) or {}).get(ATTR_REQUESTED_TYPE)
+        if requested:
+            await self.handle_requested_type(identity, requested)
+
+    # -- the shared path ----------------------------------------------------------------
+
+    def _admit(self, sender: str) -> None:
+        """Checks that come before decoding: how often, and who sent it."""
+        if not self._limiter.allow(sender):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
+        if self.linked is None or sender != self.linked:
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN,
+                f"participant {sender!r} is not the session's linked user",
+                {"sender": sender},
+            )
+
+    async def _run(
+        self,
+        sender: str,
+        measured: _Measured,
+        decode: Callable[[], Incoming],
+        *,
+        trigger: str | None = None,
+    ) -> CommandResult:
+        self._admit(sender)
+        command = decode()
+        measured.method = command.method
+        try:
+            result = await self._owner.execute(command, trigger=trigger or command.method)
+        except ProtocolError:
+            await self._publisher.drained()  # a failed change may have announced `error`
+            raise
+        # The reply follows the events the command caused.
+        await self._publisher.drained()
+        measured.outcome = "ok"
+        return result
+
+    def _refused(
+        self, measured: _Measured, e: ProtocolError, sender: str, method: str | None
+    ) -> None:
+        measured.method, measured.outcome = method, str(e.code)
+        logger.warning(
+            "refused a session-sync command from %s: %s",
+            sender,
+            e.message,
+            extra={"code": str(e.code), "method": method},
+        )
+
+    def _failed(self, measured: _Measured) -> None:
+        measured.outcome = str(ErrorCode.INTERNAL)
+        logger.exception("session-sync command %s failed", measured.method)
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def _spawn_message(self, coro: Coroutine[Any, Any, None], sender: str) -> None:
+        if len(self._tasks) >= 4 * self._opts.max_pending_commands:
+            coro.close()
+            logger.warning("session-sync is overloaded; dropped a message from %s", sender)
+            return
+        self._spawn(coro, "session-sync-message")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if self._closed:
+            coro.close()
+            return
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("session-sync task %s failed", task.get_name(), exc_info=exc)
 
 
 class _Measured:

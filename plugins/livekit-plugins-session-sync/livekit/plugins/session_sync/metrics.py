@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from .protocol import METHODS
+from .protocol import ATTR_REQUESTED_TYPE, METHODS
 
 COMMANDS = Counter(
     "session_sync_commands_total",
@@ -25,5 +25,6 @@ EVENTS = Counter("session_sync_events_total", "Sync events emitted, by type", ["
 
 
 def method_label(method: str | None) -> str:
-    """Only known names become labels, so a client cannot grow the series without bound."""
-    return method if method in METHODS else "unknown"
+    """Only known names become labels, so a client cannot grow the series without bound.
+    Commands asked for through the attribute count as `session.requestedType`."""
+    return method if method in METHODS or method == ATTR_REQUESTED_TYPE else "unknown"

@@ -14,7 +14,6 @@ TurnDetection = Literal["server", "client", "none"]
 VoiceMode = Literal["push-to-talk", "continuous"]
 ConnectionState = Literal["disconnected", "connecting", "connected", "reconnecting"]
 
-SESSION_TYPES: tuple[SessionType, ...] = get_args(SessionType)
 SESSION_STATES: tuple[SessionState, ...] = get_args(SessionState)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
 from .models import RoomConfig, SessionConfig, SessionType, ValidationResult, WireModel
@@ -160,20 +160,6 @@ class SetSyncEnabledParams(Params):
     enabled: bool
 
 
-Method = Literal[
-    "session.start",
-    "session.switch",
-    "session.end",
-    "session.set_muted",
-    "session.ptt_start",
-    "session.ptt_end",
-    "session.ptt_cancel",
-    "session.snapshot",
-    "session.validate",
-    "session.sync",
-    "session.set_sync_enabled",
-]
-
 PARAMS_BY_METHOD: Mapping[str, type[Params]] = {
     "session.start": StartSessionParams,
     "session.switch": SwitchSessionParams,
@@ -293,6 +279,24 @@ def decode_request(payload: bytes, *, limit: int = MAX_PACKET_BYTES) -> Command:
             {"supported": [PROTOCOL_VERSION]},
         )
     return decode_params(envelope.method, envelope.params, envelope.id)
+
+
+_SESSION_TYPE: TypeAdapter[SessionType] = TypeAdapter(SessionType)
+
+
+def decode_requested_type(value: str, *, limit: int = MAX_PACKET_BYTES) -> SessionType:
+    """The type the user asked for in their `session.requestedType` attribute."""
+    _check_size(value, limit)
+    try:
+        return _SESSION_TYPE.validate_python(value)
+    except ValidationError as e:
+        _, problems = _describe(e)
+        for problem in problems:
+            problem["field"] = ATTR_REQUESTED_TYPE
+        text = "; ".join(p["problem"] for p in problems)
+        raise ProtocolError(
+            ErrorCode.INVALID_PARAMS, f"bad {ATTR_REQUESTED_TYPE}: {text}", {"problems": problems}
+        ) from None
 
 
 def request_id_of(payload: bytes) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
+from .log import logger
 from .models import SessionType, TurnDetection
 
 
@@ -52,3 +55,71 @@ class TurnTakingPort(Protocol):
     async def cancel_user_turn(self) -> None:
         """A press is cancelled: discard what the user said."""
         ...
+
+
+UserTurnCall = Literal["start_user_turn", "end_user_turn", "cancel_user_turn"]
+SILENT = TurnTakingTarget(session_type=None, turn_detection="none", audio_input_enabled=False)
+
+
+class TurnTakingDriver:
+    """How the synchronizer uses a port that may be absent (a synchronizer without an agent).
+    Only `apply` raises: the other calls must not stop the session's state moving on."""
+
+    def __init__(self, port: TurnTakingPort | None) -> None:
+        self._port = port
+
+    def observe(self) -> TurnTakingObservation | None:
+        return self._port.observe() if self._port is not None else None
+
+    def unavailable_reason(self, session_type: SessionType) -> str | None:
+        return self._port.unavailable_reason(session_type) if self._port is not None else None
+
+    async def apply(self, target: TurnTakingTarget) -> None:
+        if self._port is not None:
+            await self._port.apply(target)
+
+    async def user_turn(self, call: UserTurnCall, trigger: str) -> None:
+        """A failure is logged; the press state still moves on, so the microphone follows
+        the published state rather than a half-done call."""
+        if self._port is None:
+            return
+        try:
+            await getattr(self._port, call)()
+        except Exception:
+            logger.exception("user turn call %s failed", call, extra={"trigger": trigger})
+
+    async def silence(self, *, cancel_press: bool, trigger: str) -> None:
+        """Close the microphone for good. A failure here must not keep a session alive."""
+        if self._port is None:
+            return
+        if cancel_press:
+            await self.user_turn("cancel_user_turn", trigger)
+        try:
+            await self._port.apply(SILENT)
+        except Exception:
+            logger.exception(
+                "turning the agent's turn-taking off failed", extra={"trigger": trigger}
+            )
+
+
+class PressGuard:
+    """Ends a push-to-talk press held too long: a lost release must not leave the microphone
+    open. Each press has a number, so a late expiry cannot end a newer press."""
+
+    def __init__(self, seconds: float | None, expire: Callable[[int], None]) -> None:
+        self._seconds = seconds
+        self._expire = expire
+        self._handle: asyncio.TimerHandle | None = None
+        self.press = 0
+
+    def arm(self) -> None:
+        self.cancel()
+        self.press += 1
+        if self._seconds is not None:
+            loop = asyncio.get_running_loop()
+            self._handle = loop.call_later(self._seconds, self._expire, self.press)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

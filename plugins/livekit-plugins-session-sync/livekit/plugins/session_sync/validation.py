@@ -13,10 +13,10 @@ from .protocol import encode_attributes, published_session_attributes
 
 
 class Repair(StrEnum):
-    """Corrections that are not config fields but actions on the room or the turn-taking."""
+    """Corrections that are not config fields but actions on the turn-taking. (Stale
+    attributes need none: the commit that records a correction republishes them.)"""
 
     REAPPLY_TURN_TAKING = "reapply_turn_taking"
-    REPUBLISH_ATTRIBUTES = "republish_attributes"
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,6 @@ def _check_attributes(
         return Inconsistency(
             "attributes",
             f"Published attributes differ from the session: {', '.join(stale)}",
-            repair=Repair.REPUBLISH_ATTRIBUTES,
         )
     return None
 

@@ -1,0 +1,248 @@
+"""Everything the agent sends: attributes, numbered events, snapshots and replies.
+
+The owner only enqueues, while it holds the session lock; two sender tasks, owned here and
+cancelled on close, send outside that lock: one for data (events, snapshots, replies, in
+order) and one for attributes (only the latest matters). They are apart because LiveKit
+carries them apart (data channel and signalling), so a slow attribute update must not hold
+back events or replies. A send that fails is retried a few times, then given up, so one bad
+packet cannot hold back every later event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import metrics
+from .log import logger
+from .models import SessionConfig, WireModel
+from .protocol import EventPayload, EventType, SessionSyncEvent, encode
+from .room import RoomPort
+from .turn_taking import TurnTakingObservation
+
+EventCallback = Callable[[SessionSyncEvent], None]
+
+
+@dataclass
+class _Outgoing:
+    index: int
+    data: bytes | None = None
+    attributes: Mapping[str, str] | None = None
+    destinations: tuple[str, ...] = ()
+    failures: int = 0
+
+
+class Publisher:
+    def __init__(
+        self,
+        room: RoomPort,
+        *,
+        topic: str,
+        outbox_limit: int,
+        io_timeout: float,
+        max_attempts: int = 3,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self._room = room
+        self._topic = topic
+        self._io_timeout = io_timeout
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
+        self._seq = 0
+        self._listeners: list[EventCallback] = []
+        # Held while the link is down; the oldest go first, and the gap in `seq` shows it.
+        self._outbox: deque[_Outgoing] = deque(maxlen=outbox_limit)
+        # Attributes are never dropped for lack of room: only the latest matters.
+        self._attributes: _Outgoing | None = None
+        self._sending_attributes: _Outgoing | None = None
+        self._indices = 0
+        self._done = 0  # every item up to this index was sent or given up
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._attributes_ready = asyncio.Event()
+        self._senders: list[asyncio.Task[None]] = []
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def on_event(self, callback: EventCallback) -> Callable[[], None]:
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def start(self) -> None:
+        self._senders = [
+            asyncio.create_task(self._send_loop(), name="session-sync-sender"),
+            asyncio.create_task(self._attribute_loop(), name="session-sync-attributes"),
+        ]
+
+    async def aclose(self) -> None:
+        """Send what is queued (for at most the I/O timeout), then stop the senders."""
+        await self.drained()
+        for sender in self._senders:
+            sender.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        for _, waiter in self._waiters:
+            waiter.cancel()
+
+    # -- enqueueing: never blocks -------------------------------------------------------
+
+    def publish_attributes(self, attributes: Mapping[str, str]) -> None:
+        if not self._connected():
+            return  # republished on reconnect
+        if self._attributes is not None:  # not sent yet: send the latest in its place
+            self._attributes.attributes = dict(attributes)
+        else:
+            self._attributes = _Outgoing(0, attributes=dict(attributes))
+        self._attributes_ready.set()
+
+    def emit(
+        self,
+        event_type: EventType,
+        trigger: str,
+        *,
+        config: SessionConfig,
+        seen: TurnTakingObservation | None,
+        detail: str | None = None,
+    ) -> None:
+        metrics.EVENTS.labels(event_type).inc()
+        self._seq += 1
+        room_state: dict[str, Any] = {
+            "roomId": self._room.name,
+            "connectionState": self._room.connection_state,
+        }
+        if seen is not None:
+            room_state["turnDetection"] = seen.turn_detection
+            room_state["audioInputEnabled"] = seen.audio_input_enabled
+        event = SessionSyncEvent(
+            type=event_type,
+            seq=self._seq,
+            payload=EventPayload(
+                session_id=config.session_id,
+                frontend_state=config,
+                room_state=room_state,
+                timestamp=int(time.time() * 1000),
+                trigger=trigger,
+                detail=detail,
+            ),
+        )
+        for callback in list(self._listeners):
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("session event listener failed")
+        self.broadcast(event)
+
+    def broadcast(self, message: WireModel) -> None:
+        """To everyone; held while the link is down and sent, in order, once it is back."""
+        self._enqueue(_Outgoing(self._next_index(), data=encode(message)))
+
+    def reply(self, message: WireModel, destination: str) -> None:
+        """To one participant. Not held: its request is gone with the link."""
+        if self._connected():
+            payload = encode(message)
+            self._enqueue(_Outgoing(self._next_index(), data=payload, destinations=(destination,)))
+
+    def unsent_attributes(self) -> dict[str, str]:
+        """Attributes queued but not yet set: on their way, so not drift."""
+        merged: dict[str, str] = {}
+        for item in (self._sending_attributes, self._attributes):
+            if item is not None and item.attributes is not None:
+                merged.update(item.attributes)
+        return merged
+
+    async def drained(self) -> None:
+        """Wait until every message queued so far is sent or given up (or the link is down),
+        so that a reply follows the events its command caused. Attributes travel apart."""
+        mark = self._indices
+        if self._done >= mark or not self._connected():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((mark, waiter))
+        try:
+            async with asyncio.timeout(self._io_timeout):
+                await waiter
+        except TimeoutError:
+            pass  # a stalled link must not hold the reply forever
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove((mark, waiter))
+
+    # -- the sender ---------------------------------------------------------------------
+
+    def _connected(self) -> bool:
+        return self._room.connection_state == "connected"
+
+    def _next_index(self) -> int:
+        self._indices += 1
+        return self._indices
+
+    def _enqueue(self, item: _Outgoing) -> None:
+        self._outbox.append(item)  # a full outbox drops its oldest item
+        self._wake.set()
+
+    async def _send_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._connected() and self._outbox:
+                item = self._outbox[0]
+                sent = await self._send(item)
+                if sent or item.failures >= self._max_attempts:
+                    if not sent:
+                        logger.error("gave up sending a session-sync message")
+                    self._finish(item)
+                    continue
+                await asyncio.sleep(self._retry_delay * item.failures)
+            if not self._connected():
+                self._release_waiters()
+
+    async def _attribute_loop(self) -> None:
+        while True:
+            await self._attributes_ready.wait()
+            self._attributes_ready.clear()
+            while self._connected() and (item := self._attributes) is not None:
+                self._attributes, self._sending_attributes = None, item
+                sent = await self._send(item)
+                self._sending_attributes = None
+                if sent or item.failures >= self._max_attempts:
+                    if not sent:
+                        logger.error("gave up setting the session attributes")
+                    continue
+                if self._attributes is None:  # nothing newer: try this one again
+                    self._attributes = item
+                await asyncio.sleep(self._retry_delay * item.failures)
+
+    async def _send(self, item: _Outgoing) -> bool:
+        try:
+            async with asyncio.timeout(self._io_timeout):
+                if item.attributes is not None:
+                    await self._room.set_attributes(item.attributes)
+                elif item.data is not None:
+                    await self._room.send_data(
+                        item.data, topic=self._topic, destinations=item.destinations
+                    )
+            return True
+        except Exception:
+            if self._connected():  # a send cut off by the link going down is not its fault
+                item.failures += 1
+            logger.exception("sending a session-sync message failed; kept for retry")
+            return False
+
+    def _finish(self, item: _Outgoing) -> None:
+        if self._outbox and self._outbox[0] is item:
+            self._outbox.popleft()
+        self._done = max(self._done, item.index)
+        for mark, waiter in list(self._waiters):
+            if mark <= self._done and not waiter.done():
+                waiter.set_result(None)
+
+    def _release_waiters(self) -> None:
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
