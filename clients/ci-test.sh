@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 what="${1:-all}"
 export PATH="$HOME/.local/bin:$PATH"
-if command -v uv >/dev/null 2>&1; then PY=(uv run python); else PY=(.venv/bin/python); fi
+if command -v uv >/dev/null 2>&1; then PY=(uv run --no-sync python); else PY=(.venv/bin/python); fi
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
   echo "==> contract: docs/schema and clients/ts/src/generated match the plugin's models"

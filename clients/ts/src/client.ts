@@ -129,6 +129,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private failedSnapshots = 0;
   private readonly unbind: Array<() => void> = [];
   private disposed = false;
+  private lastKnownSession: SessionConfig | null = null;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
 
@@ -392,19 +393,20 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
     if (participant.kind !== ParticipantKind.AGENT) return;
+    if (!this.state.agent || ATTRIBUTES.protocol in changed) this.selectAgent();
     const agent = this.state.agent;
-    if (!agent || participant.identity !== agent.identity) {
-      // An agent that starts publishing the protocol may now be the one to follow.
-      if (ATTRIBUTES.protocol in changed) this.selectAgent();
-      return;
-    }
+    // Another agent's attributes are not this session's.
+    if (!agent || participant.identity !== agent.identity) return;
     this.applyAttributes(participant.attributes ?? changed, agent);
   }
 
   private handleData(payload: Uint8Array, participant?: RemoteParticipant, _kind?: unknown, topic?: string): void {
-    if (topic !== SESSION_SYNC_TOPIC) return;
+    if (topic !== SESSION_SYNC_TOPIC || !participant || participant.kind !== ParticipantKind.AGENT) return;
+    // After a full reconnect, the agent's data can arrive before the client has been told
+    // the agent is (back) in the room.
+    if (!this.state.agent) this.selectAgent();
     const agent = this.state.agent;
-    if (!agent || !participant || participant.identity !== agent.identity) return;
+    if (!agent || participant.identity !== agent.identity) return;
     const message = parseJson(payload);
     if (isWireEvent(message)) {
       this.applyEvent(message, agent);
@@ -597,7 +599,9 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   }
 
   private emitClientEvent(type: SessionSyncEventType, trigger: string): void {
-    const session = this.state.session;
+    // A full reconnect forgets the agent before it reports the interruption: the last
+    // session known still says what was interrupted.
+    const session = this.state.session ?? this.lastKnownSession;
     if (!session) return;
     this.deliver({
       type,
@@ -626,6 +630,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     }
     if (!changed) return;
     this.state = { ...this.state, ...patch };
+    if (this.state.session) this.lastKnownSession = this.state.session;
     for (const listener of [...this.stateListeners]) listener();
     this.emit(SessionSyncClientEvent.StateChanged, this.state);
   }

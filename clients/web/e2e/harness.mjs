@@ -141,6 +141,8 @@ export async function startStack() {
       // A microphone without a person: Chromium's fake capture device, no permission prompt.
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      // …that plays a recorded utterance, over and over.
+      `--use-file-for-fake-audio-capture=${join(REPO, 'tests', 'fixtures', 'speech_hello.wav')}`,
       // Offer plain host candidates (not mDNS names) so the local server can reach them.
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],

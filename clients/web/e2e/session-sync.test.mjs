@@ -19,8 +19,8 @@ after(async () => {
   await stack?.stop();
 });
 
-async function runScenario(page, name) {
-  const result = await page.evaluate((n) => window.sessionSyncPage.runScenario(n), name);
+async function runScenario(page, name, options = {}) {
+  const result = await page.evaluate(([n, o]) => window.sessionSyncPage.runScenario(n, o), [name, options]);
   const explain = () => `${name}: ${result.status} ${result.error ?? ''}\n${result.log.join('\n')}\n${stack.logs()}`;
   return { result, explain };
 }
@@ -49,6 +49,13 @@ describe("the seed's scenarios in a real browser", () => {
     assert.equal(result.status, 'passed', explain());
     const reconnects = await joined.page.getByTestId('session-reconnects').textContent();
     assert.ok(Number(reconnects) >= 1, `reconnects shown: ${reconnects}`);
+  });
+
+  test('connection interruption: the page rejoins as a new participant, and the session converges', async () => {
+    const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', {
+      interrupt: 'full-reconnect',
+    });
+    assert.equal(result.status, 'passed', explain());
   });
 
   test("drift: the agent's published state is overwritten, found and corrected", async () => {

@@ -18,6 +18,8 @@ roomInput.value = params.get('room') ?? `room-${Math.random().toString(36).slice
 identityInput.value = params.get('identity') ?? `user-${Math.random().toString(36).slice(2, 6)}`;
 
 let room: Room | null = null;
+/** What was said, both ways, as the agent's transcription stream tells it. */
+const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boolean }> = [];
 let session: SessionSync | null = null;
 let eventCount = 0;
 
@@ -28,8 +30,9 @@ declare global {
       room: () => Room | null;
       session: () => SessionSync | null;
       join: (roomName: string, identity?: string) => Promise<void>;
-      runScenario: (name: string) => Promise<ScenarioResult>;
+      runScenario: (name: string, options?: { interrupt?: 'signal-reconnect' | 'full-reconnect' }) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
+      transcripts: () => typeof transcripts;
     };
   }
 }
@@ -155,6 +158,8 @@ async function leave(): Promise<void> {
 
 function addTranscript(who: string, text: string): void {
   if (!text.trim()) return;
+  const agent = session?.getState().agent?.identity;
+  transcripts.push({ who, text, at: Date.now(), fromAgent: who === agent });
   const li = document.createElement('li');
   li.className = who === room?.localParticipant.identity ? 'user' : 'agent';
   li.textContent = `${who}: ${text}`;
@@ -179,8 +184,9 @@ async function run(label: string, action: (s: SessionSync) => Promise<unknown>):
 
 const selectedType = () => $<HTMLSelectElement>('#session-type').value as SessionType;
 
-function tester(s: SessionSync): SessionSynchronizationTester {
+function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect'): SessionSynchronizationTester {
   const hooks: ScenarioHooks = {};
+  if (interrupt) hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
   // The browser tests serve the page with the drift hook on; elsewhere it answers 404.
   hooks.induceDrift = async (sess) => {
     const res = await fetch(`/api/rooms/${encodeURIComponent(sess.room.name)}/drift`, { method: 'POST' });
@@ -192,6 +198,16 @@ function tester(s: SessionSync): SessionSynchronizationTester {
       if (sess.room.remoteParticipants.get(agent)?.attributes[key] === value) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+  };
+  // The microphone is whatever the browser captures (the browser tests feed a speech file):
+  // hold the button while it plays, and watch the transcription stream for the answer.
+  hooks.speak = () => new Promise((r) => setTimeout(r, Number(params.get('speakMs') ?? 5500)));
+  hooks.awaitReply = async (_sess, since) => {
+    for (let i = 0; i < 300; i++) {
+      if (transcripts.some((t) => t.fromAgent && t.at >= since)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the agent did not answer within 30 s');
   };
   return new SessionSynchronizationTester(s, {
     hooks,
@@ -266,10 +282,11 @@ window.sessionSyncPage = {
   room: () => room,
   session: () => session,
   join,
-  runScenario: async (name) => {
+  runScenario: async (name, options = {}) => {
     if (!session) throw new Error('join a room first');
-    return tester(session).runScenario(name);
+    return tester(session, options.interrupt).runScenario(name);
   },
+  transcripts: () => transcripts,
   runAll: async () => {
     if (!session) throw new Error('join a room first');
     return tester(session).runAllTests();

@@ -23,6 +23,12 @@ export interface ScenarioHooks {
   induceDrift?: (session: SessionSync) => Promise<void>;
   /** Speak into the microphone while push-to-talk is held (a fake capture device). */
   speak?: (session: SessionSync) => Promise<void>;
+  /**
+   * Resolve once the agent has answered a user turn that ended after this call began (for
+   * example: a reply on the `lk.transcription` text stream). With it, the voice scenario
+   * checks that a released press, and then voice-vad on its own, commit a turn.
+   */
+  awaitReply?: (session: SessionSync, since: number) => Promise<void>;
 }
 
 export interface ScenarioContext {
@@ -158,11 +164,16 @@ export const voiceSessionTurnDetection: SessionSyncScenario = {
     ctx.check(ptt.voiceMode === 'push-to-talk', `voice-ptt voice mode is ${ptt.voiceMode}`);
     ctx.check(ptt.voiceActivityEnabled, 'voice-ptt has voice activity disabled');
     await ctx.waitFor((s) => s.session?.type === 'voice-ptt' && s.agentListening === false, 'the agent not listening before the press');
+    const pressedAt = Date.now();
     await ctx.session.startPushToTalk();
     await ctx.waitFor((s) => s.pushToTalk && s.agentListening === true, 'the agent listening while the button is held');
     if (ctx.hooks.speak) await ctx.hooks.speak(ctx.session);
     await ctx.session.endPushToTalk();
     await ctx.waitFor((s) => !s.pushToTalk && s.agentListening === false, 'the agent to stop listening on release');
+    if (ctx.hooks.awaitReply) {
+      await ctx.hooks.awaitReply(ctx.session, pressedAt);
+      ctx.log('the released press was answered');
+    }
     await ctx.session.setMuted(true);
     await ctx.waitFor((s) => s.session?.isMuted === true, 'the session muted');
     await expectRefusal(ctx, ctx.session.startPushToTalk(), 'invalid_transition', 'push-to-talk while muted');
@@ -171,6 +182,11 @@ export const voiceSessionTurnDetection: SessionSyncScenario = {
     ctx.check(vad.turnDetection === 'server' && vad.voiceMode === 'continuous', `voice-vad gave ${vad.turnDetection}/${vad.voiceMode}`);
     ctx.check(vad.startedAt?.getTime() === ptt.startedAt?.getTime(), 'switching restarted the session');
     await ctx.waitFor((s) => s.session?.type === 'voice-vad' && s.agentListening === true, 'the agent listening in voice-vad');
+    if (ctx.hooks.awaitReply) {
+      // Nobody presses anything: the agent ends the turn itself when the speech stops.
+      await ctx.hooks.awaitReply(ctx.session, Date.now());
+      ctx.log('voice-vad committed a turn on its own');
+    }
     await expectRefusal(ctx, ctx.session.startPushToTalk(), 'wrong_session_type', 'push-to-talk in voice-vad');
     await ctx.session.endSession();
     await ctx.waitFor((s) => s.session?.type === null && s.agentListening === false, 'the agent to stop listening at the end');
