@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 from livekit.agents import NOT_GIVEN, NotGivenOr, llm, stt, tts, utils, vad
+from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import io
 
@@ -34,7 +35,7 @@ def frame_tag(frame: rtc.AudioFrame) -> int:
     return int(np.frombuffer(frame.data, dtype=np.int16)[0])
 
 
-class TaggedSTT(stt.STT):
+class TaggedSTT(stt.STT[Any]):
     """Streaming STT that can flush on demand; transcribes each tag to its words."""
 
     def __init__(self, words: dict[int, str]) -> None:
@@ -77,7 +78,7 @@ class _TaggedStream(stt.RecognizeStream):
                 self._event_ch.send_nowait(
                     stt.SpeechEvent(
                         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-                        alternatives=[stt.SpeechData(language="en", text=text)],
+                        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
                     )
                 )
                 continue
@@ -91,7 +92,7 @@ class _TaggedStream(stt.RecognizeStream):
                 tags.append(tag)
 
 
-class FixedSTT(stt.STT):
+class FixedSTT(stt.STT[Any]):
     """Non-streaming STT returning one transcript; the session wraps it with VAD segmentation."""
 
     def __init__(self, transcript: str) -> None:
@@ -107,7 +108,7 @@ class FixedSTT(stt.STT):
     ) -> stt.SpeechEvent:
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            alternatives=[stt.SpeechData(language="en", text=self.transcript)],
+            alternatives=[stt.SpeechData(language=LanguageCode("en"), text=self.transcript)],
         )
 
 
@@ -159,7 +160,7 @@ class _LateVADStream(vad.VADStream):
                 owner.reported.append(kind)
 
 
-class EchoLLM(llm.LLM):
+class EchoLLM(llm.LLM[Any]):
     """Answers "echo: <what the user said>" and remembers every prompt it was given."""
 
     def __init__(self) -> None:
@@ -205,7 +206,7 @@ class _EchoStream(llm.LLMStream):
         )
 
 
-class SilentTTS(tts.TTS):
+class SilentTTS(tts.TTS[Any]):
     """Synthesizes a short silence per sentence."""
 
     def __init__(self, *, seconds: float = 0.05) -> None:
