@@ -77,9 +77,12 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         plan: TurnDetectorPlan | None = None,
         stt: Any = None,
         console: bool = False,
+        voice_activity: Any = None,
     ) -> Worker:
         """`console=True`: the console's agent, microphone (`/say`) and no speaker."""
-        models = LoadedModels(vad=vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only"))
+        models = LoadedModels(
+            vad=voice_activity or vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only")
+        )
         fake_llm, fake_tts = EchoLLM(), SilentTTS()
         # stt="none": the agent has no speech-to-text.
         fake_stt = None if stt == "none" else stt or TaggedSTT(WORDS)
