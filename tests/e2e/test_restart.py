@@ -1,0 +1,76 @@
+"""The worker is killed mid-session and another takes over: the app sees the same session go
+on, with revisions that never go backwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from livekit import rtc
+
+from livekit.plugins.session_sync import LiveKitRoom
+from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+
+from ..support.livekit_server import ServerInfo, new_room_name
+from .app import AGENT_NAME, dispatch, join_app
+from .conftest import START_LOAD, worker_env
+from .worker import running_worker
+
+pytestmark = [pytest.mark.livekit_server]
+
+RESTART_AGENT = f"{AGENT_NAME}-restart"
+
+
+async def test_a_worker_replacing_a_killed_one_continues_the_push_to_talk_session(
+    info: ServerInfo,
+) -> None:
+    # Local speech-to-text, so a voice-ptt session can run with no keys and no network.
+    env = worker_env(info, **START_LOAD, AGENT_NAME=RESTART_AGENT, STT_MODEL="local")
+    room = new_room_name("e2e-restart")
+    first = running_worker("start", env)
+    worker = first.__enter__()
+    try:
+        await dispatch(info, room, "voice-ptt", agent_name=RESTART_AGENT)
+        app = await join_app(info, room)
+        await app.until(lambda: app.client.session()["type"] == "voice-ptt", "voice-ptt")
+        pressed = await app.call("session.ptt_start")
+        await app.until(lambda: "sessionSync" in app.room.metadata, "the session's record")
+        first_agent = app.agent
+        os.killpg(worker.process.pid, signal.SIGKILL)  # the worker and its jobs, no goodbye
+        worker.wait(10)
+    finally:
+        first.__exit__(None, None, None)
+    try:
+        with running_worker("start", env):
+            await dispatch(info, room, agent_name=RESTART_AGENT)  # the app's backend, again
+            # A `start` worker prepares a job process first: a minute or more on a busy machine.
+            await eventually(
+                lambda: agent_in_room_other_than(app.room, first_agent) is not None,
+                timeout=180,
+                message="a new agent",
+            )
+            new_agent = agent_in_room_other_than(app.room, first_agent)
+            assert new_agent is not None
+            client = SessionSyncClient(LiveKitRoom(app.room), new_agent)
+            await app.until(
+                lambda: client.agent_attributes().get("session.state") == "active",
+                "the session to go on",
+            )
+            session = client.session()
+            assert session["sessionId"] == pressed["sessionId"]
+            assert session["type"] == "voice-ptt"
+            assert session["revision"] > pressed["revision"]
+            assert client.agent_attributes()["session.pushToTalk"] == "released"
+            reply = await client.call("session.ptt_start")  # it takes commands as before
+            assert reply["sessionId"] == pressed["sessionId"]
+            client.close()
+    finally:
+        await app.leave()
+
+
+def agent_in_room_other_than(room: rtc.Room, identity: str) -> str | None:
+    for other, participant in room.remote_participants.items():
+        if other != identity and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
+            return other
+    return None
