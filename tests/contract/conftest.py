@@ -37,6 +37,13 @@ USER = "user"
 JoinedRoom = InMemoryRoom | LiveKitRoom
 
 
+@dataclass(frozen=True)
+class Joining:
+    kind: str
+    can_update_own_metadata: bool
+    attributes: dict[str, str] | None
+
+
 class Backend:
     """Joins participants to one room and disturbs their links, the same way on both."""
 
@@ -56,6 +63,10 @@ class Backend:
         can_update_own_metadata: bool = True,
         attributes: dict[str, str] | None = None,
     ) -> JoinedRoom:
+        """Join as `identity`; `attributes` are the token's."""
+        return await self._connect(identity, Joining(kind, can_update_own_metadata, attributes))
+
+    async def _connect(self, identity: str, joining: Joining) -> JoinedRoom:
         raise NotImplementedError
 
     async def resume(self, room: JoinedRoom) -> None:
@@ -86,20 +97,13 @@ class MemoryBackend(Backend):
         self.server = InMemoryServer(join_delay=0.3, attribute_delay=0.01, echo_delay=0.01)
         self.room_name = "room-a"
 
-    async def join(
-        self,
-        identity: str,
-        *,
-        kind: str = "standard",
-        can_update_own_metadata: bool = True,
-        attributes: dict[str, str] | None = None,
-    ) -> JoinedRoom:
+    async def _connect(self, identity: str, joining: Joining) -> JoinedRoom:
         return await self.server.connect(
             self.room_name,
             identity,
-            kind="agent" if kind == "agent" else "standard",
-            attributes=attributes,
-            can_update_own_metadata=can_update_own_metadata,
+            kind="agent" if joining.kind == "agent" else "standard",
+            attributes=joining.attributes,
+            can_update_own_metadata=joining.can_update_own_metadata,
         )
 
     async def resume(self, room: JoinedRoom) -> None:
@@ -139,20 +143,13 @@ class ServerBackend(Backend):
     room_name: str = field(default_factory=new_room_name)
     rooms: dict[LiveKitRoom, rtc.Room] = field(default_factory=dict)
 
-    async def join(
-        self,
-        identity: str,
-        *,
-        kind: str = "standard",
-        can_update_own_metadata: bool = True,
-        attributes: dict[str, str] | None = None,
-    ) -> JoinedRoom:
+    async def _connect(self, identity: str, joining: Joining) -> JoinedRoom:
         room = await self.info.join(
             self.room_name,
             identity,
-            kind=kind,
-            can_update_own_metadata=can_update_own_metadata,
-            attributes=attributes,
+            kind=joining.kind,
+            can_update_own_metadata=joining.can_update_own_metadata,
+            attributes=joining.attributes,
         )
         port = LiveKitRoom(room)
         self.rooms[port] = room
