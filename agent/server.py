@@ -285,6 +285,7 @@ def build_server(settings: Settings) -> AgentServer:
         log_level=settings.log_level,
         prometheus_multiproc_dir=_metrics_dir(settings),
         **_load_options(settings),
+        **_health_port(settings),
     )
     server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
     return server
@@ -297,6 +298,11 @@ def _metrics_dir(settings: Settings) -> str | None:
     if settings.prometheus_port is None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
     return tempfile.mkdtemp(prefix="session-sync-metrics-")
+
+
+def _health_port(settings: Settings) -> dict[str, Any]:
+    """Unset keeps the framework's choice: 8081 for `start`, a free port for `dev`."""
+    return {} if settings.health_port is None else {"port": settings.health_port}
 
 
 def _load_options(settings: Settings) -> dict[str, Any]:

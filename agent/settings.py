@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     prometheus_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve Prometheus metrics on this port at /metrics; unset serves none."""
 
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    """Port of the worker's HTTP health check; unset: 8081 for `start`, any free one for `dev`."""
+
     max_jobs: int | None = Field(default=None, ge=1)
     """Jobs one worker runs at once before it reports itself full; unset: full above 70% CPU."""
 

@@ -26,7 +26,13 @@ async def test_a_worker_replacing_a_killed_one_continues_the_push_to_talk_sessio
     info: ServerInfo,
 ) -> None:
     # Local speech-to-text, so a voice-ptt session can run with no keys and no network.
-    env = worker_env(info, **START_LOAD, AGENT_NAME=RESTART_AGENT, STT_MODEL="local")
+    env = worker_env(
+        info,
+        **START_LOAD,
+        AGENT_NAME=RESTART_AGENT,
+        STT_MODEL="local",
+        HEALTH_PORT="0",  # beside the suite's shared worker
+    )
     room = new_room_name("e2e-restart")
     first = running_worker("start", env)
     worker = first.__enter__()
