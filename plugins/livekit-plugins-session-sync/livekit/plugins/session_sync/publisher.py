@@ -24,6 +24,9 @@ from .turn_taking import TurnTakingObservation
 
 EventCallback = Callable[[SessionSyncEvent], None]
 
+REPLY_LIMIT = 1024
+STRANGER_REPLY_LIMIT = 32
+
 
 @dataclass
 class _Outgoing:
@@ -54,6 +57,12 @@ class Publisher:
         self._listeners: list[EventCallback] = []
         # Held while the link is down; the oldest go first, and the gap in `seq` shows it.
         self._outbox: deque[_Outgoing] = deque(maxlen=outbox_limit)
+        # Replies have their own room, so a burst of refusals never pushes events out; and
+        # those to participants who are not the session's user have less, so a stranger's
+        # flood never pushes out the user's.
+        self._replies: deque[_Outgoing] = deque(maxlen=REPLY_LIMIT)
+        self._stranger_replies: deque[_Outgoing] = deque(maxlen=STRANGER_REPLY_LIMIT)
+        self._queues = (self._outbox, self._replies, self._stranger_replies)
         # Attributes are never dropped for lack of room: only the latest matters.
         self._attributes: _Outgoing | None = None
         self._sending_attributes: _Outgoing | None = None
@@ -135,11 +144,13 @@ class Publisher:
         """To everyone; held while the link is down and sent, in order, once it is back."""
         self._enqueue(_Outgoing(self._next_index(), data=encode(message)))
 
-    def reply(self, message: WireModel, destination: str) -> None:
+    def reply(self, message: WireModel, destination: str, *, stranger: bool = False) -> None:
         """To one participant. Not held: its request is gone with the link."""
         if self._connected():
             payload = encode(message)
-            self._enqueue(_Outgoing(self._next_index(), data=payload, destinations=(destination,)))
+            item = _Outgoing(self._next_index(), data=payload, destinations=(destination,))
+            (self._stranger_replies if stranger else self._replies).append(item)
+            self._wake.set()
 
     def unsent_attributes(self) -> dict[str, str]:
         """Attributes queued but not yet set: on their way, so not drift."""
@@ -181,7 +192,8 @@ class Publisher:
 
     def _next(self) -> _Outgoing | None:
         """The oldest item queued, attributes included."""
-        head = self._outbox[0] if self._outbox else None
+        heads = [queue[0] for queue in self._queues if queue]
+        head = min(heads, key=lambda item: item.index) if heads else None
         attributes = self._attributes
         if attributes is not None and (head is None or attributes.index < head.index):
             self._attributes, self._sending_attributes = None, attributes
@@ -192,6 +204,10 @@ class Publisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if not self._connected():
+                # Replies are not held while the link is down.
+                self._replies.clear()
+                self._stranger_replies.clear()
             while self._connected() and (item := self._next()) is not None:
                 sent = await self._send(item)
                 self._sending_attributes = None
@@ -226,8 +242,9 @@ class Publisher:
             return False
 
     def _finish(self, item: _Outgoing) -> None:
-        if self._outbox and self._outbox[0] is item:
-            self._outbox.popleft()
+        for queue in self._queues:
+            if queue and queue[0] is item:
+                queue.popleft()
         self._done = max(self._done, item.index)
         for mark, waiter in list(self._waiters):
             if mark <= self._done and not waiter.done():
