@@ -330,7 +330,10 @@ class SessionSynchronizer:
         try:
             self._submit(command, "ptt_max_duration", press=press)
         except ProtocolError as e:
-            logger.warning("could not end a stuck push-to-talk press: %s", e.message)
+            if e.code is ErrorCode.BUSY:
+                self._press_guard.retry(press, 0.5)  # the press must still end
+            else:
+                logger.warning("could not end a stuck push-to-talk press: %s", e.message)
 
     async def _apply_turn_taking(self, wanted: TurnTakingTarget, trigger: str) -> None:
         try:
