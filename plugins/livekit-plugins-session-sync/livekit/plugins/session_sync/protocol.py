@@ -50,6 +50,9 @@ ATTR_TURN_DETECTION = "session.turnDetection"
 ATTR_MUTED = "session.muted"
 ATTR_PUSH_TO_TALK = "session.pushToTalk"
 ATTR_PROTOCOL = "session.protocol"
+# The latest event `seq` sent: an app that holds less has missed events (docs 8.5). Set by
+# the publisher as it sends, so not part of the session's own attributes.
+ATTR_SEQ = "session.seq"
 # Set by the frontend on its own participant to ask for a session type.
 ATTR_REQUESTED_TYPE = "session.requestedType"
 
@@ -76,7 +79,8 @@ def _encoded_attributes(config: SessionConfig, ptt_pressed: bool) -> dict[str, s
 
 
 def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX)}
+    """The session's attributes as published (the event counter aside)."""
+    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX) and k != ATTR_SEQ}
 
 
 # -- commands -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from . import metrics
 from .log import logger
 from .models import SessionConfig, WireModel
-from .protocol import EventPayload, EventType, SessionSyncEvent, encode
+from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
 
@@ -35,6 +35,7 @@ class _Outgoing:
     attributes: Mapping[str, str] | None = None
     destinations: tuple[str, ...] = ()
     failures: int = 0
+    seq: int | None = None  # an event's
 
 
 class Publisher:
@@ -66,6 +67,10 @@ class Publisher:
         # Attributes are never dropped for lack of room: only the latest matters.
         self._attributes: _Outgoing | None = None
         self._sending_attributes: _Outgoing | None = None
+        # The highest event seq sent or given up, and the one the attributes last carried.
+        self._settled_seq = 0
+        self._attributes_seq = 0
+        self._latest_attributes: dict[str, str] | None = None
         self._indices = 0
         self._done = 0  # every item up to this index was sent or given up
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -97,6 +102,7 @@ class Publisher:
     def publish_attributes(self, attributes: Mapping[str, str]) -> None:
         if not self._connected():
             return  # republished on reconnect
+        self._latest_attributes = dict(attributes)
         if self._attributes is not None:  # not sent yet: send the latest in its place
             self._attributes.attributes = dict(attributes)
         else:
@@ -138,7 +144,7 @@ class Publisher:
                 callback(event)
             except Exception:
                 logger.exception("session event listener failed")
-        self.broadcast(event)
+        self._enqueue(_Outgoing(self._next_index(), data=encode(event), seq=self._seq))
 
     def broadcast(self, message: WireModel) -> None:
         """To everyone; held while the link is down and sent, in order, once it is back."""
@@ -224,12 +230,18 @@ class Publisher:
                 await asyncio.sleep(self._retry_delay * item.failures)
             if not self._connected():
                 self._release_waiters()
+            elif self._settled_seq > self._attributes_seq and self._latest_attributes:
+                # The last events went out after the last attributes: tell their seq too, so
+                # an app that lost them still learns it.
+                self.publish_attributes(self._latest_attributes)
 
     async def _send(self, item: _Outgoing) -> bool:
         try:
             async with asyncio.timeout(self._io_timeout):
                 if item.attributes is not None:
-                    await self._room.set_attributes(item.attributes)
+                    self._attributes_seq = self._settled_seq
+                    seq = {ATTR_SEQ: str(self._settled_seq)}
+                    await self._room.set_attributes({**item.attributes, **seq})
                 elif item.data is not None:
                     await self._room.send_data(
                         item.data, topic=self._topic, destinations=item.destinations
@@ -246,6 +258,8 @@ class Publisher:
             if queue and queue[0] is item:
                 queue.popleft()
         self._done = max(self._done, item.index)
+        if item.seq is not None:
+            self._settled_seq = max(self._settled_seq, item.seq)
         for mark, waiter in list(self._waiters):
             if mark <= self._done and not waiter.done():
                 waiter.set_result(None)
