@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from livekit.agents import AgentSession
 from livekit.agents.utils import is_given
-from livekit.agents.voice.turn import TurnDetectionMode
+from livekit.agents.voice.turn import EndpointingOptions, TurnDetectionMode
 
 from livekit.plugins.session_sync import (
     SessionType,
@@ -21,6 +21,11 @@ from livekit.plugins.session_sync import (
 logger = logging.getLogger("session-sync.turns")
 
 MANUAL: Literal["manual"] = "manual"
+
+MANUAL_MIN_ENDPOINTING_DELAY = 0.0
+"""A manual turn ends when the app says so: once the transcript is final, nothing is left to
+wait for. The framework's manual commit still runs its end-of-utterance path, which would
+otherwise sleep the endpointing minimum delay (0.5 s by default) before committing."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,9 @@ class AgentSessionTurnTaking:
     """Drives an `AgentSession`'s turn detection and audio input for the session type.
 
     `server_mode` is what "the agent decides" means here: an end-of-turn model instance,
-    or "vad" for VAD-only endpointing.
+    or "vad" for VAD-only endpointing. The session's endpointing minimum delay, as it was
+    built, is what VAD keeps; manual turns (push-to-talk, and a text session's mid-press
+    switch) commit without it.
     """
 
     def __init__(
@@ -66,6 +73,7 @@ class AgentSessionTurnTaking:
         self._timers = timers or PushToTalkTimers()
         self._session_type: SessionType | None = None
         self._pending_commit: asyncio.Future[str] | None = None
+        self._server_min_delay = session.options.endpointing["min_delay"]
 
     @property
     def session_type(self) -> SessionType | None:
@@ -105,6 +113,9 @@ class AgentSessionTurnTaking:
             self._commit()
         if session.turn_detection != mode:
             session.update_options(turn_detection=mode)
+        min_delay = MANUAL_MIN_ENDPOINTING_DELAY if mode == MANUAL else self._server_min_delay
+        if session.options.endpointing["min_delay"] != min_delay:
+            session.update_options(endpointing_opts=EndpointingOptions(min_delay=min_delay))
         session.input.set_audio_enabled(target.audio_input_enabled)
         if session.output.audio is not None:
             # Text sessions answer in text only, so no speech is synthesized (or billed).

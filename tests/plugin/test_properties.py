@@ -189,10 +189,10 @@ class SessionUnderFire(RuleBasedStateMachine):
     def stranger_sends_a_command(self) -> None:
         async def intrude() -> None:
             intruder = SessionSyncClient(await self.server.connect("r", "intruder"), "agent")
-            await intruder.send("session.end")
+            rid = await intruder.send("session.end")
             await self.quiesce()
             if self.agent_up():  # replies are not held while the agent's link is down
-                reply = intruder.replies["req-1"]
+                reply = intruder.replies[rid]
                 assert reply["error"]["code"] in ("forbidden", "rate_limited")
             await intruder.room.disconnect()  # type: ignore[attr-defined]
             await self.quiesce()

@@ -4,8 +4,10 @@ import json
 
 import pytest
 from livekit import rtc
+from livekit.rtc.participant import PublishDataError
 
 from livekit.plugins.session_sync import MAX_PACKET_BYTES, SyncOptions
+from livekit.plugins.session_sync.testing import MAX_DATA_PACKET_BYTES
 
 from .conftest import AGENT, ROOM, Harness
 
@@ -69,15 +71,14 @@ async def test_wrong_field_value_by_rpc_gets_an_rpc_error(harness: Harness) -> N
     assert harness.client.session() == before
 
 
-async def test_oversized_message_is_refused_by_the_room_before_it_is_sent(
-    harness: Harness,
-) -> None:
+async def test_oversized_message_is_refused_with_the_limit(harness: Harness) -> None:
     before = await _started(harness)
-    with pytest.raises(Exception, match=r"15360|too large|limit"):
-        await harness.client.send_raw(b"x" * (MAX_PACKET_BYTES + 1))
+    with pytest.raises(PublishDataError, match="maximum message size"):
+        await harness.client.send_raw(b"x" * MAX_DATA_PACKET_BYTES)  # the room refuses it
     with pytest.raises(rtc.RpcError) as err:
         await harness.client.call("session.sync", {"trigger": "x" * MAX_PACKET_BYTES})
-    assert err.value.code == rtc.RpcError.ErrorCode.REQUEST_PAYLOAD_TOO_LARGE
+    assert err.value.code == 2413  # the agent's own limit: payload_too_large
+    assert json.loads(err.value.data or "{}")["limit"] == MAX_PACKET_BYTES
     assert harness.client.session() == before
 
 

@@ -177,6 +177,9 @@ async def test_room_closed_by_the_app_moves_the_session_to_ending(harness: Harne
     assert harness.sync.config.state == "ending"
 
 
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.05)]
+)
 async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> None:
     await harness.client.call("session.start", {"sessionType": "voice-ptt"})
     await harness.client.call("session.ptt_start")
@@ -184,6 +187,21 @@ async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> N
     await eventually(lambda: not harness.sync.ptt_pressed, message="the press to end")
     assert harness.turns.audio_input_enabled is False
     assert harness.turns.calls[-1] == "commit"  # what was said is kept
+
+
+async def test_user_back_within_the_grace_has_reconnected_not_left(harness: Harness) -> None:
+    from livekit.plugins.session_sync.testing import SessionSyncClient
+
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    seen: list[str] = []
+    harness.sync.on_event(lambda e: seen.append(e.payload.trigger or ""))
+    await harness.user_room.disconnect()
+    back = SessionSyncClient(await harness.server.connect("room-a", "user"), "agent")
+    await eventually(lambda: "participant_reconnected" in seen, message="the return")
+    assert harness.sync.ptt_pressed
+    assert "participant_left" not in seen
+    assert (await back.call("session.ptt_end"))["state"] == "active"
 
 
 async def test_type_requested_before_the_agent_listened_is_applied_on_join() -> None:
@@ -315,7 +333,6 @@ async def test_events_lost_while_down_show_as_a_seq_gap_and_a_snapshot_heals_it(
 
 
 async def test_command_whose_caller_timed_out_still_completes(harness: Harness) -> None:
-    import asyncio
 
     from livekit import rtc
 

@@ -4,6 +4,7 @@ a switch accepts, which order the app learns things in, and that every change is
 import pytest
 from livekit import rtc
 
+from livekit.plugins.session_sync import SyncOptions
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
 
 from .conftest import AGENT, ROOM, USER, Harness
@@ -66,7 +67,10 @@ async def test_turning_periodic_sync_off_is_announced_with_a_new_revision(
     assert harness.client.events[-1]["payload"]["frontendState"]["revision"] == before + 1
 
 
-async def test_a_quick_leave_and_rejoin_mid_press_is_told_in_order(harness: Harness) -> None:
+@pytest.mark.parametrize(
+    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.0)]
+)
+async def test_a_leave_and_rejoin_mid_press_are_told_in_order(harness: Harness) -> None:
     seen: list[str] = []
     harness.sync.on_event(
         lambda e: seen.append(e.payload.trigger) if e.type == "room_state_change" else None

@@ -4,6 +4,7 @@ by the owner under its lock like any command."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -71,30 +72,53 @@ def plan_left(state: SyncState) -> Plan:
     return Plan((*steps, Emit("room_state_change")))
 
 
-def plan_joined(identity: str, *, rejoined: bool) -> Plan:
-    trigger = "participant_rejoined" if rejoined else "participant_joined"
+def plan_joined(identity: str, trigger: str) -> Plan:
     return Plan((Republish(), SendSnapshot(identity), Emit("room_state_change", trigger)))
 
 
 class ConnectionReactions:
-    """The linked user's comings and goings, and the agent's own link."""
+    """The linked user's comings and goings, and the agent's own link.
 
-    def __init__(self, owner: Owner) -> None:
+    A leave counts only once the user has stayed away for `leave_grace` seconds: back
+    sooner, it was a reconnect (`participant_reconnected`), and a held press goes on. Leaves
+    and joins reach the app in the order they happened."""
+
+    def __init__(self, owner: Owner, *, leave_grace: float) -> None:
         self._owner = owner
-        self._linked_left = False
+        self._grace = leave_grace
+        self._away = False  # left, and the leave not acted on yet
+        self._back = asyncio.Event()
+        self._linked_left = False  # a leave was acted on
+        self._order = asyncio.Lock()  # a rejoin is reported after the leave before it
 
     def left(self) -> None:
         """Noted when the event arrives, so a rejoin reacted to later is seen as one."""
-        self._linked_left = True
+        self._away = True
+        self._back.clear()
 
     async def leaving(self) -> None:
-        # One step under the lock, so a quick rejoin is always told after the leave.
-        await self._owner.react(plan_left, "participant_left")
+        if self._grace > 0:
+            try:
+                await asyncio.wait_for(self._back.wait(), self._grace)
+                return  # back in time: a reconnect, not a leave
+            except TimeoutError:
+                pass
+        if self._back.is_set() or not self._away:
+            return  # came back as the grace ran out
+        self._away, self._linked_left = False, True  # before any await: a join now waits
+        async with self._order:
+            # One step under the lock: the release and the leave are told together.
+            await self._owner.react(plan_left, "participant_left")
 
     async def joined(self, identity: str, then: Callable[[], Awaitable[None]]) -> None:
-        await self._owner.react(
-            lambda _: plan_joined(identity, rejoined=self._linked_left), "participant_joined"
-        )
+        if self._away:
+            self._away = False
+            self._back.set()
+            trigger = "participant_reconnected"
+        else:
+            trigger = "participant_rejoined" if self._linked_left else "participant_joined"
+        async with self._order:
+            await self._owner.react(lambda _: plan_joined(identity, trigger), trigger)
         await then()
 
     async def connection_changed(self, state: ConnectionState, reason: str | None) -> None:

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from .synchronizer import SessionSynchronizer
 
 
+# Data from a participant the room has not announced: its rate limit and its name in logs.
+UNKNOWN_SENDER = "<unknown>"
+
+
 class CommandGate:
     """Also the room's listener: it never raises, and hands all work to tasks it owns."""
 
@@ -63,7 +67,7 @@ class CommandGate:
         self._limiter = RateLimiter(
             rate_per_second=options.rate_per_second, burst=options.rate_burst
         )
-        self._reactions = ConnectionReactions(owner)
+        self._reactions = ConnectionReactions(owner, leave_grace=options.leave_grace)
         self.linked = linked
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
@@ -89,13 +93,26 @@ class CommandGate:
                 logger.debug("unregistering %s failed", method, exc_info=True)
 
     @property
+    def honoured_request(self) -> str | None:
+        return self._honoured_request
+
+    def honour(self, requested: str | None) -> None:
+        """Treat `requested` as acted on already (a previous agent did)."""
+        self._honoured_request = requested
+
+    @property
     def tasks(self) -> set[asyncio.Task[None]]:
         return set(self._tasks)
 
     # -- RoomListener -------------------------------------------------------------------
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
-        if topic != self._opts.topic or sender is None:
+        if topic != self._opts.topic:
+            return
+        if sender is None:
+            # Nobody to admit; answered (when it names a request) without a command's place.
+            if len(self._tasks) < 4 * self._opts.max_pending_commands:
+                self._spawn(self.handle_anonymous(payload), "session-sync-anonymous")
             return
         # Admitted as it arrives, per sender: a stranger's flood is refused here and never
         # takes a place the user's commands need.
@@ -152,6 +169,26 @@ class CommandGate:
         finally:
             measured.record()
 
+    async def handle_anonymous(self, payload: bytes) -> None:
+        """Data from a participant the room has not announced yet (LiveKit announces joins
+        late): nobody can say who sent it, so it is refused, to everyone, with its request id.
+        The sender retries, or uses RPC, which always names the caller."""
+        measured = _Measured()
+        error = ProtocolError(
+            ErrorCode.UNAVAILABLE,
+            "the agent does not know the sender yet; retry in a moment or send by RPC",
+            {"reason": "unknown_sender", "retryable": True},
+        )
+        try:
+            if not self._limiter.allow(UNKNOWN_SENDER):
+                error = ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
+            self._refused(measured, error, UNKNOWN_SENDER, None)
+            rid = request_id_of(payload)
+            if rid is not None:  # nothing to answer without an id to answer to
+                self._publisher.broadcast(error_reply(error, request_id=rid, method=None))
+        finally:
+            measured.record()
+
     async def handle_rpc(self, data: rtc.RpcInvocationData) -> str:
         """An RPC: answered with the result JSON, or an `RpcError` with our code."""
         measured = _Measured(data.method)
@@ -192,6 +229,7 @@ class CommandGate:
                 admitted=admitted,
             )
             self._honoured_request = requested
+            self._owner.note_record()
         except ProtocolError as e:
             self._refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
             self._publisher.reply(error_reply(e, request_id=None, method=e.method), sender)

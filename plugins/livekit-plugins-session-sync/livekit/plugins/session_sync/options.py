@@ -25,6 +25,10 @@ class SyncOptions:
     io_timeout: float = 5.0
     """Seconds one attribute update or data send may take; a stalled link must not hold
     every later message behind it."""
+    leave_grace: float = 5.0
+    """A linked user back within this many seconds of leaving has reconnected rather than left
+    (LiveKit's full reconnect is a leave and a new join, and the server may announce the join
+    a few seconds late): a held press is kept and no leave is reported."""
     max_press_seconds: float | None = 60.0
     """A push-to-talk press held longer is ended for the user (a lost release must not leave
     the microphone open). None turns the guard off."""

@@ -66,6 +66,35 @@ class RoomPort(Protocol):
         ...
 
 
+class AttributeEcho:
+    """Our own attribute update, until the server echoes it back.
+
+    LiveKit shows a participant its own attributes only once the server has echoed the update,
+    a moment after `set_attributes` returns. Until then what was sent counts as set, so the
+    gap is never mistaken for drift; an update never echoed stops counting after a grace.
+    """
+
+    def __init__(self, grace_seconds: float | None = None) -> None:
+        self._grace = grace_seconds
+        self._awaiting: tuple[dict[str, str], float] | None = None
+
+    def sent(self, attributes: Mapping[str, str]) -> None:
+        self._awaiting = (dict(attributes), time.monotonic())
+
+    def view(self, shown: Mapping[str, str]) -> Mapping[str, str]:
+        """The attributes as set: what the room shows, with an update still in flight."""
+        if self._awaiting is None:
+            return shown
+        sent, at = self._awaiting
+        if all(shown.get(k, "") == v for k, v in sent.items()):
+            self._awaiting = None  # the server has echoed it
+        elif time.monotonic() - at < (ECHO_GRACE_SECONDS if self._grace is None else self._grace):
+            return {k: v for k, v in {**shown, **sent}.items() if v != ""}
+        else:
+            self._awaiting = None  # never echoed: report what the room shows
+        return shown
+
+
 _RTC_STATES: Mapping[int, ConnectionState] = {
     rtc.ConnectionState.CONN_DISCONNECTED: "disconnected",
     rtc.ConnectionState.CONN_CONNECTED: "connected",
@@ -81,9 +110,7 @@ class LiveKitRoom:
         # Follows the events this adapter forwards, so a listener never reads a state
         # older than the event it is handling.
         self._state: ConnectionState | None = None
-        # What we set and when: the SDK shows our own attributes only once the server has
-        # echoed them back, a moment after `set_attributes` returns.
-        self._awaiting_echo: tuple[dict[str, str], float] | None = None
+        self._echo = AttributeEcho()
 
     @property
     def name(self) -> str:
@@ -100,16 +127,7 @@ class LiveKitRoom:
         return _RTC_STATES.get(self._room.connection_state, "disconnected")
 
     def local_attributes(self) -> Mapping[str, str]:
-        shown = self._room.local_participant.attributes
-        if self._awaiting_echo is not None:
-            sent, at = self._awaiting_echo
-            if all(shown.get(k, "") == v for k, v in sent.items()):
-                self._awaiting_echo = None  # the server has echoed it
-            elif time.monotonic() - at < ECHO_GRACE_SECONDS:
-                return {**shown, **sent}  # still on its way: not drift
-            else:
-                self._awaiting_echo = None  # never echoed: report what the room shows
-        return shown
+        return self._echo.view(self._room.local_participant.attributes)
 
     def remote_attributes(self, identity: str) -> Mapping[str, str] | None:
         participant = self._room.remote_participants.get(identity)
@@ -117,7 +135,7 @@ class LiveKitRoom:
 
     async def set_attributes(self, attributes: Mapping[str, str]) -> None:
         await self._room.local_participant.set_attributes(dict(attributes))
-        self._awaiting_echo = (dict(attributes), time.monotonic())
+        self._echo.sent(attributes)
 
     async def send_data(
         self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()

@@ -2,18 +2,14 @@
 turn-taking, and a frontend-side protocol client."""
 
 from .client import ClientRoom, QuietListener, SessionSyncClient, eventually
-from .room import (
-    MAX_ATTRIBUTES_BYTES,
-    AttributesError,
-    InMemoryRoom,
-    InMemoryServer,
-    ParticipantKind,
-    ReceivedData,
-)
+from .room import MAX_DATA_PACKET_BYTES, InMemoryRoom, ReceivedData
+from .rpc import rpc_handler_deadline
+from .server import MAX_ATTRIBUTES_BYTES, AttributesError, InMemoryServer, ParticipantKind
 from .turn_taking import InMemoryTurnTaking
 
 __all__ = [
     "MAX_ATTRIBUTES_BYTES",
+    "MAX_DATA_PACKET_BYTES",
     "AttributesError",
     "ClientRoom",
     "InMemoryRoom",
@@ -24,4 +20,5 @@ __all__ = [
     "ReceivedData",
     "SessionSyncClient",
     "eventually",
+    "rpc_handler_deadline",
 ]

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -69,6 +70,7 @@ class SessionSyncClient(QuietListener):
         self.unsolicited: list[dict[str, Any]] = []
         self.connection_states: list[ConnectionState] = []
         self._ids = itertools.count(1)
+        self._nonce = uuid.uuid4().hex[:8]
         self._unsubscribe = room.subscribe(self)
 
     def close(self) -> None:
@@ -115,7 +117,8 @@ class SessionSyncClient(QuietListener):
             destination_identity=self.agent_identity,
             method=method,
             payload=json.dumps(dict(params or {})),
-            response_timeout=5.0,
+            # The handler gets this less 7 s of round trip (at least 1 s): 10 s leaves it 3 s.
+            response_timeout=10.0,
         )
         result: dict[str, Any] = json.loads(reply)
         return result
@@ -124,7 +127,8 @@ class SessionSyncClient(QuietListener):
         self, method: str, params: Mapping[str, Any] | None = None, *, request_id: str | None = None
     ) -> str:
         """Send a command as a data message; returns its request id."""
-        rid = request_id or f"req-{next(self._ids)}"
+        # Unique in the room: a refusal of data from an unannounced sender goes to everyone.
+        rid = request_id or f"req-{next(self._ids)}-{self._nonce}"
         message = {
             "type": "request",
             "id": rid,
@@ -147,5 +151,17 @@ class SessionSyncClient(QuietListener):
     async def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float = 2.0
     ) -> dict[str, Any]:
-        """Send a data command and wait for its ack or error."""
-        return await self.reply(await self.send(method, params), timeout=timeout)
+        """Send a data command and wait for its ack or error.
+
+        Sent before the agent has been told of this participant (LiveKit announces joins a
+        few seconds late), it is refused as `unknown_sender`; it is sent again until the
+        agent knows us, as an app should."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = await self.reply(
+                await self.send(method, params), timeout=max(deadline - time.monotonic(), 0.01)
+            )
+            details = reply.get("error", {}).get("details") or {}
+            if details.get("reason") != "unknown_sender" or time.monotonic() > deadline:
+                return reply
+            await asyncio.sleep(0.2)

@@ -1,37 +1,31 @@
 """An in-memory LiveKit room for tests: many participants in one asyncio loop, no server.
 
-It keeps the LiveKit semantics that agent code depends on: attribute merging and deletion,
-the data and RPC size limits and error codes, asynchronous in-order delivery, reconnection
-and duplicate identities. Each `InMemoryRoom` is one participant's client and implements
-`RoomPort`, so the code under test cannot tell it from `LiveKitRoom`.
+It keeps the LiveKit semantics agent code depends on, as LiveKit server 1.13 and the Python
+SDK show them: attribute merging and deletion, the data packet limit, RPC error codes and
+deadlines, asynchronous delivery on two paths that may overtake each other, resumes and full
+reconnects, and duplicate identities. Each `InMemoryRoom` is one participant's client and
+implements `RoomPort`, so the code under test cannot tell it from `LiveKitRoom`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from livekit import rtc
 from livekit.rtc.participant import PublishDataError
 
 from ..log import logger
 from ..models import ConnectionState
-from ..protocol import MAX_PACKET_BYTES
-from ..room import RoomListener, RpcHandler
+from ..room import AttributeEcho, RoomListener, RpcHandler
+from .rpc import perform_rpc
+from .server import InMemoryServer, ParticipantKind, checked_attributes
 
-MAX_ATTRIBUTES_BYTES = 64 * 1024
-DEFAULT_RPC_RESPONSE_TIMEOUT = 10.0
-DEFAULT_MAX_ROUND_TRIP_LATENCY = 7.0  # the SDK's default wait for the request's ack
-
-ParticipantKind = Literal["standard", "agent"]
-_Code = rtc.RpcError.ErrorCode
-
-
-class AttributesError(Exception):
-    """`set_attributes` or `connect` was refused: too large, or the participant is not connected."""
+# A reliable data packet may be at most 64,000 bytes once encoded (the negotiated SCTP
+# message size); the encoding adds the topic, identities and about 35 bytes of framing.
+MAX_DATA_PACKET_BYTES = 64_000
+_PACKET_FRAMING_BYTES = 35
 
 
 class ReceivedData(NamedTuple):
@@ -40,88 +34,14 @@ class ReceivedData(NamedTuple):
     payload: bytes
 
 
-def _rpc_error(code: rtc.RpcError.ErrorCode) -> rtc.RpcError:
-    return rtc.RpcError(code, rtc.RpcError.ErrorMessage[code])
-
-
-def _checked_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
-    kept = {k: v for k, v in attributes.items() if v != ""}  # LiveKit deletes keys set to ""
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in kept.items())
-    if size > MAX_ATTRIBUTES_BYTES:
-        raise AttributesError(f"attributes total {size} bytes, over {MAX_ATTRIBUTES_BYTES}")
-    return kept
-
-
-class InMemoryServer:
-    """A hub of rooms. All deliveries run in the asyncio loop with `call_soon`, in order."""
-
-    def __init__(self) -> None:
-        self._rooms: dict[str, dict[str, InMemoryRoom]] = {}
-        self._sids = itertools.count(1)
-        self._pending = 0
-        self.listener_errors = 0  # exceptions raised by listeners (logged, never propagated)
-
-    async def connect(
-        self,
-        room_name: str,
-        identity: str,
-        *,
-        attributes: Mapping[str, str] | None = None,
-        kind: ParticipantKind = "standard",
-    ) -> InMemoryRoom:
-        """Join `room_name` as `identity`; returns once "connected".
-
-        The client already knows the participants present, with no joined events for them
-        (as with LiveKit's join response). An older participant with the same identity is
-        disconnected with reason "DUPLICATE_IDENTITY".
-        """
-        initial = _checked_attributes(attributes or {})
-        client = InMemoryRoom(self, room_name, identity, initial, kind)
-        await asyncio.sleep(0)  # the join handshake is not instantaneous
-        members = self._rooms.setdefault(room_name, {})
-        if (older := members.get(identity)) is not None:
-            older._leave("DUPLICATE_IDENTITY")
-        client._seen = {i: (m.sid, dict(m._attributes)) for i, m in members.items()}
-        members[identity] = client
-        client._state = "connected"
-        for other in client._others():
-            other._post(other._on_joined, identity, client.sid, dict(client._attributes))
-        return client
-
-    def identities(self, room_name: str) -> list[str]:
-        """Who is in the room now, as the server sees it (reconnecting participants included)."""
-        return list(self._rooms.get(room_name, {}))
-
-    def delete_room(self, room_name: str) -> None:
-        for member in list(self._rooms.pop(room_name, {}).values()):
-            member._leave("ROOM_DELETED")
-
-    async def settle(self, *, max_rounds: int = 10_000) -> None:
-        """Run the loop until no delivery is pending and tasks woken by them had turns to react."""
-        quiet = 0
-        for _ in range(max_rounds):
-            quiet = quiet + 1 if self._pending == 0 else 0
-            if quiet > 3:
-                return
-            await asyncio.sleep(0)
-        raise RuntimeError(f"deliveries still pending after {max_rounds} loop rounds")
-
-    def _schedule(self, fn: Callable[..., None], *args: Any) -> None:
-        self._pending += 1
-        asyncio.get_running_loop().call_soon(self._run, fn, args)
-
-    def _run(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
-        self._pending -= 1
-        fn(*args)
-
-
 class InMemoryRoom:
     """One participant's client of an `InMemoryServer` room; implements `RoomPort`.
 
     What it knows of the others (`remote_attributes`, `remote_identities`) is updated only
-    when their events are delivered to it, as in the real SDK. While reconnecting it neither
-    sends nor receives: events meant for it are lost, and on `simulate_reconnected` it
-    catches up on joins, leaves and attribute changes (as LiveKit does on resume).
+    when their events are delivered to it, as in the real SDK; data from a participant it
+    does not know yet arrives with no sender. While reconnecting it neither sends nor
+    receives: events meant for it are lost, and on `simulate_reconnected` it catches up on
+    joins, leaves and attribute changes (as LiveKit does on resume).
     """
 
     def __init__(
@@ -131,18 +51,22 @@ class InMemoryRoom:
         identity: str,
         attributes: dict[str, str],
         kind: ParticipantKind,
+        can_update_own_metadata: bool = True,
     ) -> None:
         self._server = server
         self._name = room_name
         self._identity = identity
         self.kind: ParticipantKind = kind
-        self.sid = f"PA_{next(server._sids)}"  # tells a rejoin apart from the same participant
+        self.sid = server._next_sid()  # tells a rejoin apart from the same participant
+        self._can_update = can_update_own_metadata
         self._state: ConnectionState = "connecting"
-        self._attributes = attributes
+        self._attributes = attributes  # as the server holds them
+        self._echoed = dict(attributes)  # as this client has been told them
+        self._echo = AttributeEcho()
         self._seen: dict[str, tuple[str, dict[str, str]]] = {}  # identity -> (sid, attributes)
         self._listeners: list[RoomListener] = []
         self._rpc_handlers: dict[str, RpcHandler] = {}
-        self._rpc_calls: dict[asyncio.Task[str], rtc.RpcInvocationData] = {}
+        self.rpc_calls: dict[asyncio.Task[str], rtc.RpcInvocationData] = {}
         self._received: list[ReceivedData] = []
 
     # -- RoomPort --
@@ -160,22 +84,31 @@ class InMemoryRoom:
         return self._state
 
     def local_attributes(self) -> Mapping[str, str]:
-        return dict(self._attributes)
+        return dict(self._echo.view(self._echoed))
 
     def remote_attributes(self, identity: str) -> Mapping[str, str] | None:
         seen = self._seen.get(identity)
         return None if seen is None else dict(seen[1])
 
     async def set_attributes(self, attributes: Mapping[str, str]) -> None:
-        """Merge into the current attributes; a key set to "" is deleted."""
+        """Merge into the current attributes; a key set to "" is deleted.
+
+        Over the size limit raises `AttributesError`; without the grant it is ignored."""
+        from .server import AttributesError
+
         if self._state != "connected":
             raise AttributesError(f"{self._identity} cannot set attributes while {self._state}")
-        merged = _checked_attributes({**self._attributes, **attributes})
+        merged = checked_attributes({**self._attributes, **attributes})
         changed = {k: v for k, v in attributes.items() if self._attributes.get(k, "") != v}
-        self._attributes = merged
-        if changed:
+        if not self._can_update:
+            logger.debug("%s may not update its attributes; ignored", self._identity)
+        elif changed:
+            self._attributes = merged
+            self._echo.sent(attributes)
+            server = self._server
+            server._signal(self, server.echo_delay, self._on_echo, dict(merged))
             for other in self._others():
-                other._post(other._on_attributes, self._identity, self.sid, changed)
+                other._post_signal(other._on_attributes, self._identity, self.sid, changed)
         await asyncio.sleep(0)
 
     async def send_data(
@@ -186,8 +119,18 @@ class InMemoryRoom:
             raise TypeError("destinations must be a sequence of identities, not a string")
         if self._state != "connected":
             raise PublishDataError(f"{self._identity} cannot publish data while {self._state}")
-        if len(payload) > MAX_PACKET_BYTES:
-            raise PublishDataError(f"packet of {len(payload)} bytes exceeds {MAX_PACKET_BYTES}")
+        size = (
+            len(payload)
+            + len(topic.encode())
+            + len(self._identity.encode())
+            + sum(len(d.encode()) + 2 for d in destinations)
+            + _PACKET_FRAMING_BYTES
+        )
+        if size > MAX_DATA_PACKET_BYTES:
+            raise PublishDataError(
+                f"engine: internal error: data packet size ({size} bytes) exceeds the "
+                f"negotiated maximum message size ({MAX_DATA_PACKET_BYTES} bytes)"
+            )
         wanted = set(destinations)
         for other in self._others():
             if not wanted or other._identity in wanted:
@@ -220,35 +163,22 @@ class InMemoryRoom:
         response_timeout: float | None = None,
         max_round_trip_latency: float | None = None,
     ) -> str:
-        """As `rtc.LocalParticipant.perform_rpc`; raises `rtc.RpcError` with LiveKit's codes."""
-        if len(payload.encode()) > MAX_PACKET_BYTES:
-            raise _rpc_error(_Code.REQUEST_PAYLOAD_TOO_LARGE)
-        if self._state != "connected":
-            raise _rpc_error(_Code.SEND_FAILED)
-        await asyncio.sleep(0)  # the request is in flight
-        target = self._server._rooms.get(self._name, {}).get(destination_identity)
-        if target is None or target is self:
-            raise _rpc_error(_Code.RECIPIENT_NOT_FOUND)
-        if target._state != "connected":
-            # the request is lost and never acknowledged, so the caller gives up on the ack
-            await asyncio.sleep(max_round_trip_latency or DEFAULT_MAX_ROUND_TRIP_LATENCY)
-            raise _rpc_error(_Code.CONNECTION_TIMEOUT)
-        timeout = DEFAULT_RPC_RESPONSE_TIMEOUT if response_timeout is None else response_timeout
-        invocation = rtc.RpcInvocationData(
-            str(uuid.uuid4()), self._identity, payload, timeout, method=method
+        """As `rtc.LocalParticipant.perform_rpc`; raises `rtc.RpcError` with LiveKit's codes.
+
+        The handler gets the caller's timeout less the round trip (at least 1 s), and is
+        cancelled when that passes. Nobody answers for an absent participant: the caller
+        gives up waiting for the acknowledgement (1501)."""
+        return await perform_rpc(
+            self,
+            destination_identity=destination_identity,
+            method=method,
+            payload=payload,
+            response_timeout=response_timeout,
+            max_round_trip_latency=max_round_trip_latency,
         )
-        task = target._invoke(invocation)
-        # asyncio.wait never cancels the handler if this caller is cancelled, as over a network
-        done, _ = await asyncio.wait([task], timeout=timeout)
-        if not done:
-            invocation.cancel_reason = _Code.RESPONSE_TIMEOUT
-            task.cancel()
-            raise _rpc_error(_Code.RESPONSE_TIMEOUT)
-        if task.cancelled():  # by the target disconnecting, or a stray CancelledError
-            raise _rpc_error(invocation.cancel_reason or _Code.APPLICATION_ERROR)
-        return task.result()
 
     def simulate_reconnecting(self) -> None:
+        """The signal connection drops; the SDK will resume it as the same participant."""
         self._require("connected")
         self._state = "reconnecting"
         self._server._schedule(self._on_state, "reconnecting", None)
@@ -257,6 +187,28 @@ class InMemoryRoom:
         self._require("reconnecting")
         self._state = "connected"
         self._server._schedule(self._on_state, "connected", None)
+
+    async def simulate_full_reconnect(self) -> None:
+        """The SDK gives up resuming and joins again, as LiveKit's full reconnect does.
+
+        This client first sees every other participant leave, then `reconnecting`; the
+        server replaces it with a new participant (a new sid: the others see a leave and a
+        join) that the SDK joins with the attributes it had; then this client sees the
+        others join again, then `connected`."""
+        self._require("connected")
+        for identity, (sid, _) in list(self._seen.items()):
+            self._server._schedule(self._on_left, identity, sid)
+        self._state = "reconnecting"
+        self._server._schedule(self._on_state, "reconnecting", None)
+        await asyncio.sleep(0)
+        members = self._server._rooms.get(self._name, {})
+        old_sid = self.sid
+        for other in self._others():
+            other._post_signal(other._on_left, self._identity, old_sid)
+        self.sid = self._server._next_sid()
+        if members.get(self._identity) is self:
+            del members[self._identity]
+        self._admit(members)
 
     async def disconnect(self, reason: str = "CLIENT_INITIATED") -> None:
         """Leave the room; `reason` is a `rtc.DisconnectReason` name."""
@@ -274,6 +226,27 @@ class InMemoryRoom:
 
     # -- internals --
 
+    def _admit(self, members: dict[str, InMemoryRoom]) -> None:
+        """Enter the room: know who is here, and be announced to them."""
+        rejoining = self._state == "reconnecting"
+        present = {i: (m.sid, dict(m._attributes)) for i, m in members.items()}
+        members[self._identity] = self
+        self._state = "connected"
+        if rejoining:  # a full reconnect: told of the others again, then connected
+            for identity, (sid, attributes) in present.items():
+                self._server._schedule(self._on_joined, identity, sid, attributes)
+            self._server._schedule(self._on_state, "connected", None)
+        else:
+            self._seen = present
+        for other in self._others():
+            other._post_signal(
+                other._on_joined,
+                self._identity,
+                self.sid,
+                dict(self._attributes),
+                delay=self._server.join_delay,
+            )
+
     def _require(self, state: ConnectionState) -> None:
         if self._state != state:
             raise RuntimeError(f"{self._identity} is {self._state}, not {state}")
@@ -283,9 +256,21 @@ class InMemoryRoom:
         return [m for m in members.values() if m is not self]
 
     def _post(self, handler: Callable[..., None], *args: Any) -> None:
-        # the network only reaches connected clients; in-flight events still arrive in order
+        """On the data path. The network only reaches connected clients."""
         if self._state == "connected":
             self._server._schedule(handler, *args)
+
+    def _post_signal(
+        self, handler: Callable[..., None], *args: Any, delay: float | None = None
+    ) -> None:
+        """On the signalling path: in order, possibly later than data sent after it."""
+        if self._state == "connected":
+            wait = self._server.attribute_delay if delay is None else delay
+            self._server._signal(self, wait, self._delivered, handler, args)
+
+    def _delivered(self, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+        if self._state == "connected":  # lost if the link dropped while it was on its way
+            handler(*args)
 
     def _emit(self, call: Callable[[RoomListener], None]) -> None:
         for listener in list(self._listeners):
@@ -302,33 +287,16 @@ class InMemoryRoom:
         members = self._server._rooms.get(self._name, {})
         if members.get(self._identity) is self:
             del members[self._identity]
-        for task, invocation in self._rpc_calls.items():
-            invocation.cancel_reason = _Code.RECIPIENT_DISCONNECTED
+        for task, invocation in self.rpc_calls.items():
+            invocation.cancel_reason = rtc.RpcError.ErrorCode.RECIPIENT_DISCONNECTED
             task.cancel()
         self._server._schedule(self._on_state, "disconnected", reason)
         for other in members.values():
-            other._post(other._on_left, self._identity, self.sid)
+            other._post_signal(other._on_left, self._identity, self.sid)
 
-    def _invoke(self, invocation: rtc.RpcInvocationData) -> asyncio.Task[str]:
-        async def answer() -> str:
-            handler = self._rpc_handlers.get(invocation.method)
-            if handler is None:
-                raise _rpc_error(_Code.UNSUPPORTED_METHOD)
-            try:
-                response = await handler(invocation)
-            except rtc.RpcError:
-                raise
-            except Exception:
-                logger.warning("RPC handler for %s raised", invocation.method, exc_info=True)
-                raise _rpc_error(_Code.APPLICATION_ERROR) from None
-            if len(response.encode()) > MAX_PACKET_BYTES:
-                raise _rpc_error(_Code.RESPONSE_PAYLOAD_TOO_LARGE)
-            return response
-
-        task = asyncio.get_running_loop().create_task(answer())
-        self._rpc_calls[task] = invocation
-        task.add_done_callback(lambda t: self._rpc_calls.pop(t, None))
-        return task
+    def _on_echo(self, attributes: dict[str, str]) -> None:
+        if self._state == "connected":
+            self._echoed = attributes
 
     def _on_state(self, state: ConnectionState, reason: str | None) -> None:
         if state == "disconnected":
@@ -349,6 +317,7 @@ class InMemoryRoom:
                 known = self._seen[identity][1]
                 diff = {k: "" for k in known if k not in member._attributes}
                 self._on_attributes(identity, member.sid, {**diff, **member._attributes})
+        self._echoed = dict(self._attributes)
 
     def _on_joined(self, identity: str, sid: str, attributes: dict[str, str]) -> None:
         if self._seen.get(identity, ("",))[0] == sid:
@@ -378,5 +347,7 @@ class InMemoryRoom:
         self._emit(lambda listener: listener.on_participant_attributes(identity, actual))
 
     def _on_data(self, sender: str, topic: str, payload: bytes) -> None:
-        self._received.append(ReceivedData(sender, topic, payload))
-        self._emit(lambda listener: listener.on_data(sender, topic, payload))
+        # A sender this client has not been told of yet arrives anonymous, as in the SDK.
+        known = sender if sender in self._seen else None
+        self._received.append(ReceivedData(known, topic, payload))
+        self._emit(lambda listener: listener.on_data(known, topic, payload))
