@@ -21,6 +21,7 @@ from typing import Any
 from . import metrics
 from .log import logger
 from .models import SessionConfig, WireModel
+from .options import SyncOptions
 from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
@@ -80,6 +81,15 @@ class Publisher:
         self._wake = asyncio.Event()
         self._attributes_ready = asyncio.Event()
         self._senders: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def with_options(cls, room: RoomPort, options: SyncOptions) -> Publisher:
+        return cls(
+            room,
+            topic=options.topic,
+            outbox_limit=options.outbox_limit,
+            io_timeout=options.io_timeout,
+        )
 
     @property
     def seq(self) -> int:
