@@ -107,3 +107,20 @@ async def test_a_packet_that_never_goes_through_does_not_block_later_events() ->
         assert not any(e["payload"]["trigger"] == "doomed" for e in client.events)
     finally:
         await sync.aclose()
+
+
+async def test_an_app_that_lost_the_last_events_learns_it_from_the_attributes() -> None:
+    _server, link, sync, client = await _setup()
+    try:
+        await sync.request("session.start", {"sessionType": "text"})
+        link.fail_when = lambda payload: b'"trigger":"doomed"' in payload
+        await sync.request("session.sync", {"trigger": "doomed"})  # its event is lost
+        latest = sync.snapshot().seq
+
+        def told() -> bool:
+            return client.agent_attributes().get("session.seq") == str(latest)
+
+        await eventually(told, timeout=5.0, message="the latest seq in the attributes")
+        assert client.events[-1]["seq"] < latest  # the app can see it missed something
+    finally:
+        await sync.aclose()

@@ -393,3 +393,24 @@ async def test_closing_refuses_commands_still_waiting() -> None:
     with pytest.raises(ProtocolError) as err:
         await sync.request("session.start", {"sessionType": "text"})
     assert err.value.code is ErrorCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        SyncOptions(
+            initial_sync_delay=3600,
+            validation_interval=3600,
+            max_press_seconds=0.05,
+            max_pending_commands=1,
+        )
+    ],
+)
+async def test_a_stuck_press_is_ended_even_while_the_agent_is_busy(harness: Harness) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
+    await harness.client.call("session.ptt_start")
+    harness.turns.delay = 0.2  # the one command slot stays taken when the guard fires
+    busy = asyncio.create_task(harness.sync.request("session.set_muted", {"muted": False}))
+    await eventually(lambda: not harness.sync.ptt_pressed, timeout=3.0, message="the release")
+    await busy
+    assert harness.turns.audio_input_enabled is False

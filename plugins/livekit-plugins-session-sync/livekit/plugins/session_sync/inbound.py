@@ -71,6 +71,7 @@ class CommandGate:
         self.linked = linked
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
+        self._log_budget = RateLimiter(rate_per_second=1.0, burst=20, max_senders=1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
@@ -109,14 +110,21 @@ class CommandGate:
         if topic != self._opts.topic:
             return
         if sender is None:
-            self._spawn_message(self.handle_anonymous(payload), UNKNOWN_SENDER)
-        else:
-            self._spawn_message(self.handle_data(sender, payload), sender)
+            # Nobody to admit; answered (when it names a request) without a command's place.
+            if len(self._tasks) < 4 * self._opts.max_pending_commands:
+                self._spawn(self.handle_anonymous(payload), "session-sync-anonymous")
+            return
+        # Admitted as it arrives, per sender: a stranger's flood is refused here and never
+        # takes a place the user's commands need.
+        if self._admitted_now(sender, lambda: request_id_of(payload)):
+            self._spawn(self.handle_data(sender, payload), "session-sync-data")
 
     def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
         requested = changed.get(ATTR_REQUESTED_TYPE)
-        if requested and identity == self.linked:
-            self._spawn_message(self.handle_requested_type(identity, requested), identity)
+        if not requested or identity != self.linked or requested == self._honoured_request:
+            return
+        if self._admitted_now(identity, lambda: None):
+            self._spawn(self.handle_requested_type(identity, requested), "session-sync-attribute")
 
     def on_participant_joined(self, identity: str) -> None:
         if identity == self.linked:
@@ -144,7 +152,7 @@ class CommandGate:
             return command
 
         try:
-            result = await self._run(sender, measured, decode)
+            result = await self._run(sender, measured, decode, admitted=True)
             assert command is not None
             ack = Ack(id=command.request_id, method=command.method, result=result)
             self._publisher.reply(ack, sender)
@@ -204,7 +212,9 @@ class CommandGate:
         finally:
             measured.record()
 
-    async def handle_requested_type(self, sender: str, requested: str) -> None:
+    async def handle_requested_type(
+        self, sender: str, requested: str, *, admitted: bool = True
+    ) -> None:
         """A type the user set in their attributes; only refusals are answered."""
         if requested == self._honoured_request:
             return  # already acted on; a later command may have changed the type since
@@ -216,6 +226,7 @@ class CommandGate:
                 measured,
                 lambda: RequestedType(decode_requested_type(requested, limit=limit)),
                 trigger=f"attribute:{ATTR_REQUESTED_TYPE}",
+                admitted=admitted,
             )
             self._honoured_request = requested
             self._owner.note_record()
@@ -231,9 +242,24 @@ class CommandGate:
         """Honour a type the user asked for before the agent was listening."""
         requested = (self._room.remote_attributes(identity) or {}).get(ATTR_REQUESTED_TYPE)
         if requested:
-            await self.handle_requested_type(identity, requested)
+            await self.handle_requested_type(identity, requested, admitted=False)
 
     # -- the shared path ----------------------------------------------------------------
+
+    def _admitted_now(self, sender: str, request_id: Callable[[], str | None]) -> bool:
+        """Admission as a message arrives, with the refusal answered at once (no task)."""
+        try:
+            self._admit(sender)
+            if len(self._tasks) >= 4 * self._opts.max_pending_commands:
+                raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
+        except ProtocolError as e:
+            measured = _Measured()
+            self._refused(measured, e, sender, None)
+            measured.record()
+            reply = error_reply(e, request_id=request_id(), method=None)
+            self._publisher.reply(reply, sender, stranger=sender != self.linked)
+            return False
+        return True
 
     def _admit(self, sender: str) -> None:
         """Checks that come before decoding: how often, and who sent it."""
@@ -253,8 +279,10 @@ class CommandGate:
         decode: Callable[[], Incoming],
         *,
         trigger: str | None = None,
+        admitted: bool = False,
     ) -> CommandResult:
-        self._admit(sender)
+        if not admitted:
+            self._admit(sender)
         command = decode()
         measured.method = command.method
         try:
@@ -271,25 +299,20 @@ class CommandGate:
         self, measured: _Measured, e: ProtocolError, sender: str, method: str | None
     ) -> None:
         measured.method, measured.outcome = method, str(e.code)
-        logger.warning(
-            "refused a session-sync command from %s: %s",
-            sender,
-            e.message,
-            extra={"code": str(e.code), "method": method},
-        )
+        # Counted in the metrics every time; logged at a bounded rate, floods included.
+        if self._log_budget.allow("refusals"):
+            logger.warning(
+                "refused a session-sync command from %s: %s",
+                sender,
+                e.message,
+                extra={"code": str(e.code), "method": method},
+            )
 
     def _failed(self, measured: _Measured) -> None:
         measured.outcome = str(ErrorCode.INTERNAL)
         logger.exception("session-sync command %s failed", measured.method)
 
     # -- tasks --------------------------------------------------------------------------
-
-    def _spawn_message(self, coro: Coroutine[Any, Any, None], sender: str) -> None:
-        if len(self._tasks) >= 4 * self._opts.max_pending_commands:
-            coro.close()
-            logger.warning("session-sync is overloaded; dropped a message from %s", sender)
-            return
-        self._spawn(coro, "session-sync-message")
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         if self._closed:

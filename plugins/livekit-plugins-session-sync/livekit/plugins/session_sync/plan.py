@@ -11,7 +11,7 @@ from typing import Any
 
 from .models import RoomConfig, SessionConfig, SessionState, SessionType
 from .policy import LIVE_STATES, check_transition, expected_audio_input, turn_profile
-from .protocol import EventType
+from .protocol import EventType, Snapshot
 from .turn_taking import TurnTakingTarget, UserTurnCall
 from .validation import Repair, Verdict
 
@@ -36,6 +36,15 @@ class SyncState:
     @property
     def live(self) -> bool:
         return self.config.state in LIVE_STATES and self.config.type is not None
+
+    def snapshot(self, *, seq: int) -> Snapshot:
+        return Snapshot(
+            seq=seq,
+            session=self.config,
+            room_config=self.room_config,
+            push_to_talk=self.ptt_pressed,
+            sync_enabled=self.sync_enabled,
+        )
 
 
 # -- steps --------------------------------------------------------------------------------

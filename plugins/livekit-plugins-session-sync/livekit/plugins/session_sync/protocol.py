@@ -5,30 +5,35 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
+from .errors import MAX_DETAILS_BYTES as MAX_DETAILS_BYTES
+from .errors import MAX_ECHO_CHARS as MAX_ECHO_CHARS
+from .errors import MAX_NESTING, MAX_PROBLEMS
+from .errors import MAX_RPC_ERROR_DATA_BYTES as MAX_RPC_ERROR_DATA_BYTES
+from .errors import MAX_RPC_ERROR_MESSAGE_BYTES as MAX_RPC_ERROR_MESSAGE_BYTES
+from .errors import PROTOCOL_VERSION as PROTOCOL_VERSION
+from .errors import ErrorBody as ErrorBody
+from .errors import ErrorCode as ErrorCode
+from .errors import ErrorReply as ErrorReply
+from .errors import ProtocolError as ProtocolError
+from .errors import RpcErrorCode as RpcErrorCode
+from .errors import bounded_bytes as bounded_bytes
+from .errors import bounded_details as bounded_details
+from .errors import bounded_text as bounded_text
+from .errors import echo as echo
+from .errors import error_reply as error_reply
+from .errors import rpc_code as rpc_code
+from .errors import rpc_error_parts as rpc_error_parts
 from .models import RoomConfig, SessionConfig, SessionType, ValidationResult, WireModel
 
-PROTOCOL_VERSION = 1
 TOPIC = "session-sync"
 
 # LiveKit's limit for one reliable data packet and for an RPC payload (15 KiB).
 MAX_PACKET_BYTES = 15 * 1024
-# LiveKit's limits for an RPC error: the message is cut at 256 bytes, the data at 15 KiB.
-MAX_RPC_ERROR_MESSAGE_BYTES = 256
-MAX_RPC_ERROR_DATA_BYTES = 15 * 1024
-# How deep a message may nest arrays and objects; a command needs 4 levels.
-MAX_NESTING = 32
-# What a refusal may echo of the input, and how many problems it lists.
-MAX_ECHO_CHARS = 64
-MAX_PROBLEMS = 20
-# An error reply's details past this size are replaced by a note that they were cut.
-MAX_DETAILS_BYTES = 4096
-
 EventType = Literal[
     "session_state_sync", "room_state_change", "connection_interruption", "session_inconsistency"
 ]
@@ -45,6 +50,9 @@ ATTR_TURN_DETECTION = "session.turnDetection"
 ATTR_MUTED = "session.muted"
 ATTR_PUSH_TO_TALK = "session.pushToTalk"
 ATTR_PROTOCOL = "session.protocol"
+# The latest event `seq` sent: an app that holds less has missed events (docs 8.5). Set by
+# the publisher as it sends, so not part of the session's own attributes.
+ATTR_SEQ = "session.seq"
 # Set by the frontend on its own participant to ask for a session type.
 ATTR_REQUESTED_TYPE = "session.requestedType"
 
@@ -71,67 +79,8 @@ def _encoded_attributes(config: SessionConfig, ptt_pressed: bool) -> dict[str, s
 
 
 def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX)}
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-class ErrorCode(StrEnum):
-    MALFORMED = "malformed"
-    UNKNOWN_TYPE = "unknown_type"
-    UNSUPPORTED_VERSION = "unsupported_version"
-    UNKNOWN_METHOD = "unknown_method"
-    INVALID_PARAMS = "invalid_params"
-    FORBIDDEN = "forbidden"
-    INVALID_TRANSITION = "invalid_transition"
-    WRONG_SESSION_TYPE = "wrong_session_type"
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"
-    BUSY = "busy"
-    INTERNAL = "internal"
-
-
-class RpcErrorCode(IntEnum):
-    """RPC error codes; LiveKit reserves 1001-1999 for its own."""
-
-    MALFORMED = 2400
-    FORBIDDEN = 2403
-    UNKNOWN_METHOD = 2404
-    UNKNOWN_TYPE = 2405
-    UNSUPPORTED_VERSION = 2426
-    INVALID_TRANSITION = 2409
-    WRONG_SESSION_TYPE = 2412
-    PAYLOAD_TOO_LARGE = 2413
-    INVALID_PARAMS = 2422
-    RATE_LIMITED = 2429
-    BUSY = 2503
-    UNAVAILABLE = 2501
-    INTERNAL = 2500
-
-
-def rpc_code(code: ErrorCode) -> int:
-    return int(RpcErrorCode[code.name])
-
-
-class ProtocolError(Exception):
-    """An inbound message or command the agent refuses; the state is left as it was."""
-
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        details: Mapping[str, Any] | None = None,
-        *,
-        method: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = dict(details or {})
-        self.method = method
-        """The method the refused message named, when it named a known one."""
+    """The session's attributes as published (the event counter aside)."""
+    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX) and k != ATTR_SEQ}
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -204,12 +153,6 @@ class RequestEnvelope(Params):
     method: str
     params: dict[str, Any] = Field(default_factory=dict)
     v: int = PROTOCOL_VERSION
-
-
-def echo(value: Any) -> str:
-    """A client's value as an error may quote it: short, and always encodable."""
-    text = value if isinstance(value, str) else repr(value)
-    return bounded_text(text, MAX_ECHO_CHARS)
 
 
 def _describe(err: ValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -412,63 +355,7 @@ class Ack(WireModel):
     v: int = PROTOCOL_VERSION
 
 
-class ErrorBody(WireModel):
-    code: ErrorCode
-    rpc_code: int
-    message: str
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class ErrorReply(WireModel):
-    type: Literal["error"] = "error"
-    id: str | None
-    method: str | None
-    error: ErrorBody
-    v: int = PROTOCOL_VERSION
-
-
-def error_reply(err: ProtocolError, *, request_id: str | None, method: str | None) -> ErrorReply:
-    """An error reply that always fits in one packet, whatever the refused input was."""
-    return ErrorReply(
-        id=request_id,
-        method=method,
-        error=ErrorBody(
-            code=err.code,
-            rpc_code=rpc_code(err.code),
-            message=bounded_text(err.message),
-            details=bounded_details(err.details),
-        ),
-    )
-
-
-def bounded_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    """Error details as sent: past `MAX_DETAILS_BYTES` they are replaced by a note."""
-    if len(json.dumps(details, ensure_ascii=False).encode()) <= MAX_DETAILS_BYTES:
-        return dict(details)
-    return {"truncated": True, "keys": sorted(details)[:MAX_PROBLEMS]}
-
-
-def rpc_error_parts(err: ProtocolError) -> tuple[str, str]:
-    """The message and data of an RPC error, within LiveKit's limits for each."""
-    message = bounded_bytes(f"{err.code}: {err.message}", MAX_RPC_ERROR_MESSAGE_BYTES)
-    data = json.dumps(bounded_details(err.details))
-    return message, bounded_bytes(data, MAX_RPC_ERROR_DATA_BYTES)
-
-
 CommandResult = SessionConfig | Snapshot | ValidationResult
-
-
-def bounded_text(text: str, limit: int = 300) -> str:
-    """Bounded text for the wire: an event must always fit in one data packet."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def bounded_bytes(text: str, limit: int) -> str:
-    """Text whose UTF-8 encoding is at most `limit` bytes, cut at a character boundary."""
-    raw = text.encode()
-    if len(raw) <= limit:
-        return text
-    return raw[: limit - len("…".encode())].decode(errors="ignore") + "…"
 
 
 def encode(message: WireModel) -> bytes:

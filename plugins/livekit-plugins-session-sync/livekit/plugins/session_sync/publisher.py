@@ -21,11 +21,15 @@ from typing import Any
 from . import metrics
 from .log import logger
 from .models import SessionConfig, WireModel
-from .protocol import EventPayload, EventType, SessionSyncEvent, encode
+from .options import SyncOptions
+from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
 
 EventCallback = Callable[[SessionSyncEvent], None]
+
+REPLY_LIMIT = 1024
+STRANGER_REPLY_LIMIT = 32
 
 
 @dataclass
@@ -35,6 +39,7 @@ class _Outgoing:
     attributes: Mapping[str, str] | None = None
     destinations: tuple[str, ...] = ()
     failures: int = 0
+    seq: int | None = None  # an event's
 
 
 class Publisher:
@@ -57,6 +62,16 @@ class Publisher:
         self._listeners: list[EventCallback] = []
         # Held while the link is down; the oldest go first, and the gap in `seq` shows it.
         self._outbox: deque[_Outgoing] = deque(maxlen=outbox_limit)
+        # Replies have their own room, so a burst of refusals never pushes events out; and
+        # those to participants who are not the session's user have less, so a stranger's
+        # flood never pushes out the user's.
+        self._replies: deque[_Outgoing] = deque(maxlen=REPLY_LIMIT)
+        self._stranger_replies: deque[_Outgoing] = deque(maxlen=STRANGER_REPLY_LIMIT)
+        self._queues = (self._outbox, self._replies, self._stranger_replies)
+        # The highest event seq sent or given up, and the one the attributes last carried.
+        self._settled_seq = 0
+        self._attributes_seq = 0
+        self._latest_attributes: dict[str, str] | None = None
         # Attributes are never dropped for lack of room: only the latest matters.
         self._attributes: _Outgoing | None = None
         self._sending_attributes: _Outgoing | None = None
@@ -66,6 +81,15 @@ class Publisher:
         self._wake = asyncio.Event()
         self._attributes_ready = asyncio.Event()
         self._senders: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def with_options(cls, room: RoomPort, options: SyncOptions) -> Publisher:
+        return cls(
+            room,
+            topic=options.topic,
+            outbox_limit=options.outbox_limit,
+            io_timeout=options.io_timeout,
+        )
 
     @property
     def seq(self) -> int:
@@ -95,6 +119,7 @@ class Publisher:
     def publish_attributes(self, attributes: Mapping[str, str]) -> None:
         if not self._connected():
             return  # republished on reconnect
+        self._latest_attributes = dict(attributes)
         if self._attributes is not None:  # not sent yet: send the latest in its place
             self._attributes.attributes = dict(attributes)
         else:
@@ -136,17 +161,19 @@ class Publisher:
                 callback(event)
             except Exception:
                 logger.exception("session event listener failed")
-        self.broadcast(event)
+        self._enqueue(_Outgoing(self._next_index(), data=encode(event), seq=self._seq))
 
     def broadcast(self, message: WireModel) -> None:
         """To everyone; held while the link is down and sent, in order, once it is back."""
         self._enqueue(_Outgoing(self._next_index(), data=encode(message)))
 
-    def reply(self, message: WireModel, destination: str) -> None:
+    def reply(self, message: WireModel, destination: str, *, stranger: bool = False) -> None:
         """To one participant. Not held: its request is gone with the link."""
         if self._connected():
             payload = encode(message)
-            self._enqueue(_Outgoing(self._next_index(), data=payload, destinations=(destination,)))
+            item = _Outgoing(self._next_index(), data=payload, destinations=(destination,))
+            (self._stranger_replies if stranger else self._replies).append(item)
+            self._wake.set()
 
     def unsent_attributes(self) -> dict[str, str]:
         """Attributes queued but not yet set: on their way, so not drift."""
@@ -186,12 +213,20 @@ class Publisher:
         self._outbox.append(item)  # a full outbox drops its oldest item
         self._wake.set()
 
+    def _next(self) -> _Outgoing | None:
+        """The oldest message queued, replies included."""
+        heads = [queue[0] for queue in self._queues if queue]
+        return min(heads, key=lambda item: item.index) if heads else None
+
     async def _send_loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._connected() and self._outbox:
-                item = self._outbox[0]
+            if not self._connected():
+                # Replies are not held while the link is down.
+                self._replies.clear()
+                self._stranger_replies.clear()
+            while self._connected() and (item := self._next()) is not None:
                 sent = await self._send(item)
                 if sent or item.failures >= self._max_attempts:
                     if not sent:
@@ -201,6 +236,10 @@ class Publisher:
                 await asyncio.sleep(self._retry_delay * item.failures)
             if not self._connected():
                 self._release_waiters()
+            elif self._settled_seq > self._attributes_seq and self._latest_attributes:
+                # The last events went out after the last attributes: tell their seq too, so
+                # an app that lost them still learns it.
+                self.publish_attributes(self._latest_attributes)
 
     async def _attribute_loop(self) -> None:
         while True:
@@ -222,7 +261,9 @@ class Publisher:
         try:
             async with asyncio.timeout(self._io_timeout):
                 if item.attributes is not None:
-                    await self._room.set_attributes(item.attributes)
+                    self._attributes_seq = self._settled_seq
+                    seq = {ATTR_SEQ: str(self._settled_seq)}
+                    await self._room.set_attributes({**item.attributes, **seq})
                 elif item.data is not None:
                     await self._room.send_data(
                         item.data, topic=self._topic, destinations=item.destinations
@@ -235,9 +276,12 @@ class Publisher:
             return False
 
     def _finish(self, item: _Outgoing) -> None:
-        if self._outbox and self._outbox[0] is item:
-            self._outbox.popleft()
+        for queue in self._queues:
+            if queue and queue[0] is item:
+                queue.popleft()
         self._done = max(self._done, item.index)
+        if item.seq is not None:
+            self._settled_seq = max(self._settled_seq, item.seq)
         for mark, waiter in list(self._waiters):
             if mark <= self._done and not waiter.done():
                 waiter.set_result(None)

@@ -77,12 +77,7 @@ class SessionSynchronizer:
         self._lock = asyncio.Lock()
         self._pending = 0
         self._commands: set[asyncio.Task[CommandResult]] = set()
-        self._publisher = Publisher(
-            room,
-            topic=self._opts.topic,
-            outbox_limit=self._opts.outbox_limit,
-            io_timeout=self._opts.io_timeout,
-        )
+        self._publisher = Publisher.with_options(room, self._opts)
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
         self._press_guard = PressGuard(self._opts.max_press_seconds, self._release_stuck_press)
@@ -119,14 +114,7 @@ class SessionSynchronizer:
         return self._gate.linked
 
     def snapshot(self) -> Snapshot:
-        state = self._state
-        return Snapshot(
-            seq=self._publisher.seq,
-            session=state.config,
-            room_config=state.room_config,
-            push_to_talk=state.ptt_pressed,
-            sync_enabled=state.sync_enabled,
-        )
+        return self._state.snapshot(seq=self._publisher.seq)
 
     def on_event(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every event as it is emitted. Returns the function that stops it."""
@@ -209,13 +197,8 @@ class SessionSynchronizer:
     # -- running commands and reactions ---------------------------------------------------
 
     async def execute(self, command: Incoming, *, trigger: str) -> CommandResult:
-        """Run a command to completion even if its caller goes away.
-
-        LiveKit cancels an RPC handler when the caller's timeout passes; a switch cut off
-        half-way would leave the session `syncing` with the turn-taking half changed. The
-        command therefore runs in a task the synchronizer owns; a cancelled caller only
-        loses the reply.
-        """
+        """Run a command to completion in a task the owner keeps: LiveKit cancels an RPC handler
+        at the caller's timeout, and a switch cut off half-way would be half applied."""
         return await asyncio.shield(self._submit(command, trigger))
 
     async def react(self, planner: Callable[[SyncState], Plan], trigger: str) -> None:
@@ -246,19 +229,15 @@ class SessionSynchronizer:
                 if press is not None:
                     if not self._state.ptt_pressed or press != self._press_guard.press:
                         return self.config  # released, or a newer press with its own guard
-                    logger.warning(
-                        "push-to-talk held for %.0f s; ending the press",
-                        self._opts.max_press_seconds,
-                    )
+                    held = self._opts.max_press_seconds
+                    logger.warning("push-to-talk held for %.0f s; ending the press", held)
                 return await self._execute_locked(command, trigger)
         finally:
             self._pending -= 1
 
     def _command_done(self, task: asyncio.Task[CommandResult]) -> None:
         self._commands.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()  # retrieved here in case the caller went away
+        exc = None if task.cancelled() else task.exception()  # the caller may have gone
         if exc is not None and not isinstance(exc, ProtocolError):
             logger.error("session-sync command %s failed", task.get_name(), exc_info=exc)
 
@@ -335,10 +314,7 @@ class SessionSynchronizer:
         connected = self._room.connection_state == "connected"
         self._state = apply_commit(before, commit, connected=connected)
         self.note_record()
-        if self._state.ptt_pressed and not before.ptt_pressed:
-            self._press_guard.arm()
-        elif before.ptt_pressed and not self._state.ptt_pressed:
-            self._press_guard.cancel()
+        self._press_guard.follow(before.ptt_pressed, self._state.ptt_pressed)
         if commit.changes is not None:
             self._publish_attributes()
         if commit.event is not None:
@@ -361,7 +337,10 @@ class SessionSynchronizer:
         try:
             self._submit(command, "ptt_max_duration", press=press)
         except ProtocolError as e:
-            logger.warning("could not end a stuck push-to-talk press: %s", e.message)
+            if e.code is ErrorCode.BUSY:
+                self._press_guard.retry(press, 0.5)  # the press must still end
+            else:
+                logger.warning("could not end a stuck push-to-talk press: %s", e.message)
 
     async def _apply_turn_taking(self, wanted: TurnTakingTarget, trigger: str) -> None:
         try:
@@ -380,19 +359,11 @@ class SessionSynchronizer:
     # -- validation -----------------------------------------------------------------------
 
     def _observe(self) -> Observation:
-        seen = self._turns.observe()
-        return Observation(
-            connection_state=self._room.connection_state,
-            room_name=self._room.name,
-            # Attributes still queued (as a change's always are right after it) are on
-            # their way, not drift; the room adapter covers those awaiting the echo.
-            published_attributes={
-                **self._room.local_attributes(),
-                **self._publisher.unsent_attributes(),
-            },
-            audio_input_enabled=seen.audio_input_enabled if seen else None,
-            turn_detection=seen.turn_detection if seen else None,
-        )
+        # Attributes still queued (as a change's always are right after it) are on their
+        # way, not drift; the room adapter covers those awaiting the echo.
+        published = {**self._room.local_attributes(), **self._publisher.unsent_attributes()}
+        room = (self._room.connection_state, self._room.name)
+        return Observation.of(room, published, self._turns.observe())
 
     async def _validate_and_correct(self, trigger: str, *, announce_state: bool = True) -> Verdict:
         verdict = validate(self.config, self._observe(), ptt_pressed=self.ptt_pressed)

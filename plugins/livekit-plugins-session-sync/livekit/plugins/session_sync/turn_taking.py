@@ -123,6 +123,19 @@ class PressGuard:
             loop = asyncio.get_running_loop()
             self._handle = loop.call_later(self._seconds, self._expire, self.press)
 
+    def follow(self, was_pressed: bool, pressed: bool) -> None:
+        """Arm on a press, disarm on its release."""
+        if pressed and not was_pressed:
+            self.arm()
+        elif was_pressed and not pressed:
+            self.cancel()
+
+    def retry(self, press: int, seconds: float) -> None:
+        """Expire the same press again later (the agent was too busy to end it)."""
+        if press == self.press:
+            loop = asyncio.get_running_loop()
+            self._handle = loop.call_later(seconds, self._expire, press)
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()

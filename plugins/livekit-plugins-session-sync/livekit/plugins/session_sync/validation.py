@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import ConnectionState, SessionConfig, TurnDetection, ValidationResult
 from .policy import LIVE_STATES, expected_audio_input, turn_profile
 from .protocol import encode_attributes, published_session_attributes
+
+if TYPE_CHECKING:
+    from .turn_taking import TurnTakingObservation
 
 
 class Repair(StrEnum):
@@ -29,6 +32,22 @@ class Observation:
     # None when there is no turn-taking to observe (a synchronizer without an agent).
     audio_input_enabled: bool | None = None
     turn_detection: TurnDetection | None = None
+
+    @classmethod
+    def of(
+        cls,
+        room: tuple[ConnectionState, str],
+        published: Mapping[str, str],
+        seen: TurnTakingObservation | None,
+    ) -> Observation:
+        """From the room's (connection state, name), our attributes and the turn-taking."""
+        return cls(
+            connection_state=room[0],
+            room_name=room[1],
+            published_attributes=published,
+            audio_input_enabled=seen.audio_input_enabled if seen else None,
+            turn_detection=seen.turn_detection if seen else None,
+        )
 
 
 @dataclass(frozen=True)
