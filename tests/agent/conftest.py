@@ -46,7 +46,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(clean_env: Path) -> Settings:
-    return load_settings(initial_sync_delay_seconds=3600, sync_interval_seconds=3600)
+    # A loaded CI machine can take seconds to decode a press with the local STT.
+    return load_settings(
+        initial_sync_delay_seconds=3600,
+        sync_interval_seconds=3600,
+        ptt_transcript_timeout_seconds=30,
+    )
 
 
 @dataclass

@@ -72,7 +72,7 @@ async def test_push_to_talk_with_say_gives_the_transcript_and_one_reply(
     await console.execute("/ptt start")
     assert "said" in await console.execute("/say how are you doing")
     await console.execute("/ptt end")
-    await eventually(lambda: bool(worker.llm.prompts), timeout=20, message="the reply")
+    await eventually(lambda: bool(worker.llm.prompts), timeout=40, message="the reply")
     await worker.mic.silence(0.5)  # time for a second reply, were there one
     assert worker.llm.prompts == [["how are you doing"]]
     replies = [m for m in worker.session.history.messages() if m.role == "assistant"]
@@ -110,7 +110,7 @@ async def test_vad_commits_a_turn_after_the_speech_with_say(
     )
     await worker.commands.execute("/say nice to meet you")
     speech_ended = time.monotonic()
-    await eventually(lambda: bool(worker.llm.prompts), timeout=20, message="the turn to commit")
+    await eventually(lambda: bool(worker.llm.prompts), timeout=40, message="the turn to commit")
     assert worker.llm.prompts == [["nice to meet you"]]
     assert committed_at and committed_at[0] >= speech_ended
     # No speaker in the console: what was heard and the spoken reply are shown as text.
