@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 
@@ -139,6 +140,10 @@ def main(argv: list[str]) -> None:
     from livekit.agents import cli
 
     from .server import build_server
+
+    if command == "console":
+        # Loaded now, not on the job's event loop when the console's job starts.
+        importlib.import_module("agent.console")
 
     # The framework's console schedules its server's close twice on Ctrl-C; the second,
     # for a server already closed, is never run and would be reported at exit.

@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from typing import Any
 
 from livekit import rtc
@@ -70,6 +70,9 @@ NO_SESSION = (
 _NO_ARGUMENTS = frozenset(
     {"/end", "/mute", "/unmute", "/status", "/validate", "/snapshot", "/drift", "/quit", "/help"}
 )
+
+CONSOLE_USER = "console-user"
+"""The simulated app's identity in the console's in-memory room."""
 
 FRAME_SECONDS = 0.02
 MIC_SAMPLE_RATE = 16000
@@ -252,7 +255,7 @@ class ConsoleCommands:
             case "/status":
                 return self._status()
             case "/validate":
-                return json.dumps(await call("session.validate"), indent=2)
+                return await self._validate()
             case "/snapshot":
                 return json.dumps(await call("session.snapshot"), indent=2)
             case "/sync":
@@ -313,14 +316,27 @@ class ConsoleCommands:
     def _drift(self) -> str:
         if self._turns is None:
             return "drift is not available here"
+        session_type = self._client.session()["type"]
+        if session_type is None:
+            return "there is no session to drift from: /type starts one"
         enabled = self._turns.drift_audio_input()
-        session_type = self._client.session()["type"] or "no"
-        expected = "on" if session_type in ("voice-vad",) else "off"
+        expected = "on" if session_type == "voice-vad" else "off"
+        held = " unless a press is held" if session_type == "voice-ptt" else ""
         return (
             f"the agent's microphone is now {'on' if enabled else 'off'} behind the session's "
-            f"back (a {session_type} session keeps it {expected} unless a press is held); "
+            f"back (a {session_type} session keeps it {expected}{held}); "
             "/validate finds and repairs it"
         )
+
+    async def _validate(self) -> str:
+        verdict = await self._client.call("session.validate")
+        text = json.dumps(verdict, indent=2)
+        if verdict.get("inconsistencies") and not verdict.get("corrections"):
+            text += (
+                "\n(no corrections: the session itself was right; the agent's turn-taking "
+                "was set back to match it)"
+            )
+        return text
 
 
 def _show_late_answer(task: asyncio.Task[Any]) -> None:
@@ -401,7 +417,7 @@ def show_voice_turns(session: AgentSession[Any]) -> None:
             console_logger.info("heard: %s", ev.transcript.strip())
 
     def on_speech(ev: SpeechCreatedEvent) -> None:
-        if not ev.user_initiated:  # a reply to a spoken turn, not to a typed line
+        if ev.speech_handle.input_details.modality == "audio":  # a spoken turn, not a typed line
             ev.speech_handle.add_done_callback(show_reply)
 
     def show_reply(handle: SpeechHandle) -> None:
@@ -412,6 +428,31 @@ def show_voice_turns(session: AgentSession[Any]) -> None:
 
     session.on("user_input_transcribed", on_transcribed)
     session.on("speech_created", on_speech)
+
+
+class _ShownAsReply(logging.Filter):
+    """The console shows a refused command as its reply; the plugin's log line about it
+    would say the same thing twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name.startswith("livekit.plugins.session_sync")
+            and record.levelno == logging.WARNING
+            and CONSOLE_USER in record.getMessage()
+        )
+
+
+def _show_refusals_once() -> Callable[[], Coroutine[None, None, None]]:
+    handlers = list(logging.getLogger().handlers)
+    quiet = _ShownAsReply()
+    for handler in handlers:
+        handler.addFilter(quiet)
+
+    async def remove() -> None:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+    return remove
 
 
 def _leave_console() -> None:
@@ -454,7 +495,7 @@ async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels)
     )
     local = InMemoryServer()
     agent_room = await local.connect("console", "agent", kind="agent")
-    app_room = await local.connect("console", "console-user")
+    app_room = await local.connect("console", CONSOLE_USER)
     session, turns = build_session(settings, models, chosen.session_type)
     mic = ConsoleMicrophone()
     commands = ConsoleCommands(
@@ -465,6 +506,7 @@ async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels)
         leave=_leave_console,
     )
     ctx.add_shutdown_callback(commands.aclose)
+    ctx.add_shutdown_callback(_show_refusals_once())
     await session.start(
         ConsoleAgent(instructions=settings.agent_instructions, commands=commands), room=ctx.room
     )
@@ -476,7 +518,7 @@ async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels)
         settings,
         agent_room,
         turns,
-        linked_identity="console-user",
+        linked_identity=CONSOLE_USER,
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
     )

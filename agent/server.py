@@ -6,7 +6,8 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,12 +88,33 @@ def build_session(
     }
     server_mode = models.server_turn_detection()
     initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
-    session: AgentSession[Any] = AgentSession(turn_handling={"turn_detection": initial}, **options)
+    with _quiet_default_turn_detector():
+        session: AgentSession[Any] = AgentSession(
+            turn_handling={"turn_detection": initial}, **options
+        )
     timers = PushToTalkTimers(
         transcript_timeout=settings.ptt_transcript_timeout_seconds,
         stt_flush_duration=settings.ptt_stt_flush_seconds,
     )
     return session, AgentSessionTurnTaking(session, server_mode=server_mode, timers=timers)
+
+
+class _DefaultDetectorWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("LIVEKIT_INFERENCE_URL is set but")
+
+
+@contextmanager
+def _quiet_default_turn_detector() -> Iterator[None]:
+    """AgentSession builds a default cloud turn detector even when one is given, and drops it;
+    without keys that detector warns about keys that nothing here uses."""
+    framework_logger = logging.getLogger("livekit.agents")
+    quiet = _DefaultDetectorWarning()
+    framework_logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        framework_logger.removeFilter(quiet)
 
 
 def create_sync(

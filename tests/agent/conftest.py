@@ -8,7 +8,13 @@ import pytest
 from livekit.agents import AgentSession
 from livekit.plugins import silero
 
-from agent.console import ConsoleAgent, ConsoleCommands, ConsoleMicrophone, console_speaker
+from agent.console import (
+    ConsoleAgent,
+    ConsoleCommands,
+    ConsoleMicrophone,
+    console_speaker,
+    show_voice_turns,
+)
 from agent.models import LoadedModels, TurnDetectorPlan
 from agent.server import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
@@ -40,7 +46,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(clean_env: Path) -> Settings:
-    return load_settings(initial_sync_delay_seconds=3600, sync_interval_seconds=3600)
+    # A loaded CI machine can take seconds to decode a press with the local STT.
+    return load_settings(
+        initial_sync_delay_seconds=3600,
+        sync_interval_seconds=3600,
+        ptt_transcript_timeout_seconds=30,
+    )
 
 
 @dataclass
@@ -112,6 +123,7 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         if console:
             agent = ConsoleAgent(instructions="test", commands=commands)
             session.input.audio = console_mic
+            show_voice_turns(session)
         else:
             session.input.audio = mic
             session.output.audio = speaker

@@ -50,3 +50,21 @@ def test_start_without_a_server_says_what_is_missing(
     err = capsys.readouterr().err
     assert "LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET" in err
     assert "./scripts/console" in err
+
+
+def test_console_with_no_audio_device_points_to_text_mode_and_say(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sounddevice
+
+    def no_device(*args: object, **kwargs: object) -> None:
+        raise sounddevice.PortAudioError("no default device")
+
+    monkeypatch.setattr(sounddevice, "query_devices", no_device)
+    monkeypatch.delenv("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["agent", "console"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "no microphone and no speaker" in err
+    assert "console --text" in err and "/say" in err

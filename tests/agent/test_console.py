@@ -105,8 +105,11 @@ async def test_drift_in_a_text_session_says_what_happened_and_validate_repairs(
     answer = await console.execute("/drift")
     assert "microphone is now on" in answer and "text session keeps it off" in answer
     assert worker.session.input.audio_enabled is True
-    assert '"isValid": false' in await console.execute("/validate")
+    answer = await console.execute("/validate")
+    assert '"isValid": false' in answer and "set back to match it" in answer
     assert worker.session.input.audio_enabled is False
+    await console.execute("/end")
+    assert "no session to drift from" in await console.execute("/drift")
 
 
 async def test_console_tasks_end_with_the_console(make_worker) -> None:

@@ -70,20 +70,20 @@ async def test_push_to_talk_with_say_gives_the_transcript_and_one_reply(
     worker: Worker = await make_worker("voice-ptt", console=True, stt=LocalSTT(sphinx))
     console = worker.commands
     await console.execute("/ptt start")
-    assert "said" in await console.execute("/say good morning")
+    assert "said" in await console.execute("/say how are you doing")
     await console.execute("/ptt end")
-    await eventually(lambda: bool(worker.llm.prompts), timeout=10, message="the reply")
+    await eventually(lambda: bool(worker.llm.prompts), timeout=40, message="the reply")
     await worker.mic.silence(0.5)  # time for a second reply, were there one
-    assert worker.llm.prompts == [["good morning"]]
+    assert worker.llm.prompts == [["how are you doing"]]
     replies = [m for m in worker.session.history.messages() if m.role == "assistant"]
-    assert [m.text_content for m in replies] == ["echo: good morning"]
+    assert [m.text_content for m in replies] == ["echo: how are you doing"]
 
 
 async def test_a_cancelled_press_is_never_answered(make_worker, sphinx: PocketSphinxModel) -> None:
     worker: Worker = await make_worker("voice-ptt", console=True, stt=LocalSTT(sphinx))
     console = worker.commands
     await console.execute("/ptt start")
-    await console.execute("/say how are you doing")
+    await console.execute("/say good morning")
     await console.execute("/ptt cancel")
     await worker.mic.silence(3.0)
     assert worker.llm.prompts == []
@@ -98,7 +98,7 @@ async def test_say_outside_a_press_commits_nothing(make_worker, sphinx: PocketSp
 
 
 async def test_vad_commits_a_turn_after_the_speech_with_say(
-    make_worker, sphinx: PocketSphinxModel
+    make_worker, sphinx: PocketSphinxModel, caplog: pytest.LogCaptureFixture
 ) -> None:
     worker: Worker = await make_worker(
         "voice-vad", console=True, stt=LocalSTT(sphinx), plan=AUDIO_MODEL
@@ -110,6 +110,10 @@ async def test_vad_commits_a_turn_after_the_speech_with_say(
     )
     await worker.commands.execute("/say nice to meet you")
     speech_ended = time.monotonic()
-    await eventually(lambda: bool(worker.llm.prompts), timeout=10, message="the turn to commit")
+    await eventually(lambda: bool(worker.llm.prompts), timeout=40, message="the turn to commit")
     assert worker.llm.prompts == [["nice to meet you"]]
     assert committed_at and committed_at[0] >= speech_ended
+    # No speaker in the console: what was heard and the spoken reply are shown as text.
+    await eventually(lambda: "agent says" in caplog.text, message="the reply to be shown")
+    assert "heard: nice to meet you" in caplog.text
+    assert "agent says: echo: nice to meet you" in caplog.text

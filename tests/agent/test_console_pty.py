@@ -1,0 +1,128 @@
+"""The console as a person uses it: a real pseudo-terminal walks the seed's four scenarios."""
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="drives a Linux pseudo-terminal")
+
+
+class Terminal:
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        # 50 rows of 220 columns, so no reply is wrapped across lines
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 220, 0, 0))
+
+        def own_terminal() -> None:  # so Ctrl-C and the console's own exit reach the child
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
+            preexec_fn=own_terminal,
+        )  # fmt: skip
+        os.close(slave)
+        self.seen = ""
+        self._read_upto = 0
+
+    def _pump(self, seconds: float) -> None:
+        r, _, _ = select.select([self.master], [], [], seconds)
+        if r:
+            try:
+                self.seen += ANSI.sub("", os.read(self.master, 65536).decode(errors="replace"))
+            except OSError:  # the child closed the terminal
+                time.sleep(seconds)
+
+    def expect(self, pattern: str, timeout: float = 30) -> str:
+        """Wait for `pattern` in what was printed since the last match; return that output."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.seen[self._read_upto :])
+            if match:
+                text = self.seen[self._read_upto : self._read_upto + match.end()]
+                self._read_upto += match.end()
+                return text
+            self._pump(0.2)
+        tail = self.seen[self._read_upto :][-3000:]
+        raise AssertionError(f"timed out waiting for {pattern!r}; the console showed:\n{tail}")
+
+    def type(self, line: str) -> None:
+        """Type `line` at the prompt once it is back (keys pressed while the console is busy
+        answering are dropped by the framework's prompt)."""
+        self.expect(r"Type to talk to your agent")
+        time.sleep(0.3)
+        os.write(self.master, line.encode() + b"\r")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def console(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k.upper() not in Settings.env_names()}
+    env.update(COLUMNS="220", LINES="50", SYNC_INTERVAL_SECONDS="3600")
+    terminal = Terminal([sys.executable, "-m", "agent", "console", "--text"], env)
+    yield terminal
+    terminal.close()
+
+
+def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
+    console.expect(r"console ready", timeout=120)
+    assert "models for voice-vad: speech-to-text local" in console.seen
+
+    # 1. Basic session sync.
+    console.type("/status")
+    console.expect(r"type=text state=active")
+
+    # 2. A voice session with turn detection: a push-to-talk press, then VAD.
+    console.type("/type voice-ptt")
+    console.expect(r"type=voice-ptt state=active turnDetection=client")
+    console.type("/ptt start")
+    console.expect(r"pushToTalk|revision")
+    console.type("/say how are you doing")
+    console.expect(r'said "how are you doing"', timeout=30)
+    console.type("/ptt end")
+    console.expect(r"heard: how are you doing", timeout=30)
+    console.expect(r'agent says:[\s\S]*You\s+said:\s+"how\s+are\s+you\s+doing"', timeout=30)
+    console.type("/type voice-vad")
+    console.expect(r"type=voice-vad state=active turnDetection=server")
+    console.type("/say nice to meet you")
+    console.expect(r"heard: nice to meet you", timeout=30)
+    console.expect(r'agent says:[\s\S]*You\s+said:\s+"nice\s+to\s+meet\s+you"', timeout=30)
+
+    # 3. Connection interruption and recovery.
+    console.type("/interrupt 3")
+    console.expect(r"link is down for 3 s")
+    console.type("/status")
+    console.expect(r"the agent holds type=voice-vad state=syncing")
+    console.expect(r"link restored; type=voice-vad state=active", timeout=30)
+
+    # 4. Validation with auto-correction.
+    console.type("/drift")
+    console.expect(r"microphone is now off")
+    console.type("/validate")
+    console.expect(r'"isValid": false')
+
+    console.type("/quit")
+    console.expect(r"shutting down worker")
+    console.proc.wait(timeout=60)
+    assert "was never awaited" not in console.seen
+    assert "Traceback" not in console.seen
