@@ -178,7 +178,7 @@ export async function joinedPage(stack, room, { width = 1400, height = 900 } = {
         return !!s && s.connection === 'connected' && s.agent !== null && s.session !== null && s.seq !== null;
       },
       null,
-      { timeout: 90_000, polling: 200 },
+      { timeout: 180_000, polling: 200 },
     );
   } catch (err) {
     throw new Error(`${err.message}\n${consoleLines.slice(-30).join('\n')}\n${stack.logs()}`);

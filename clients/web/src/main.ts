@@ -203,11 +203,13 @@ function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect
   // hold the button while it plays, and watch the transcription stream for the answer.
   hooks.speak = () => new Promise((r) => setTimeout(r, Number(params.get('speakMs') ?? 5500)));
   hooks.awaitReply = async (_sess, since) => {
-    for (let i = 0; i < 300; i++) {
+    // Local speech-to-text on a small, busy machine can take a while to finish a turn.
+    const limit = Number(params.get('replyMs') ?? 120_000);
+    for (const start = Date.now(); Date.now() - start < limit; ) {
       if (transcripts.some((t) => t.fromAgent && t.at >= since)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error('the agent did not answer within 30 s');
+    throw new Error(`the agent did not answer within ${limit / 1000} s`);
   };
   return new SessionSynchronizationTester(s, {
     hooks,

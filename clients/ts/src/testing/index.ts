@@ -157,6 +157,8 @@ export const basicSessionSync: SessionSyncScenario = {
 export const voiceSessionTurnDetection: SessionSyncScenario = {
   name: 'Voice Session with Turn Detection',
   description: 'voice-ptt listens only while the button is held; voice-vad listens all the time',
+  // Two spoken turns, each waiting for the agent's answer when an awaitReply hook is given.
+  timeoutMs: 300_000,
   async run(ctx) {
     await freshSession(ctx);
     const ptt = await startOrSkip(ctx, 'voice-ptt');
