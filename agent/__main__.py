@@ -5,8 +5,14 @@ from __future__ import annotations
 import sys
 import warnings
 
-from .models import ModelFilesMissing, plan_turn_detector, register_download_plugins
-from .settings import Settings, SettingsError, load_settings
+from .models import (
+    ModelFilesMissing,
+    describe_models,
+    plan_turn_detector,
+    preload_turn_detector,
+    register_download_plugins,
+)
+from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -16,17 +22,43 @@ PORTAUDIO_HELP = (
     "or start it with ./scripts/console, which installs it for you."
 )
 
+NO_AUDIO_DEVICE_HELP = (
+    "this machine has no {missing}, so the console cannot listen or speak.\n"
+    "Use text mode, where /say speaks for you through the same voice path:\n"
+    "  ./scripts/console            (or: uv run python -m agent console --text)\n"
+    "then, for example:  /type voice-vad   /say good morning\n"
+    "or:                 /type voice-ptt   /ptt start   /say good morning   /ptt end"
+)
+
 
 def _fail(message: str) -> None:
     print(f"session-sync: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def _check_console_prerequisites() -> None:
+def _check_console_prerequisites(argv: list[str]) -> None:
     try:
-        import sounddevice  # type: ignore[import-untyped]  # noqa: F401
+        import sounddevice  # type: ignore[import-untyped]
     except (OSError, ImportError):  # sounddevice raises OSError when PortAudio is missing
         _fail(PORTAUDIO_HELP)
+        return
+    if "--text" in argv or "--list-devices" in argv:
+        return
+    missing = [
+        name
+        for kind, name in (("input", "microphone"), ("output", "speaker"))
+        if not _has_device(sounddevice, kind)
+    ]
+    if missing:
+        _fail(NO_AUDIO_DEVICE_HELP.format(missing=" and no ".join(missing)))
+
+
+def _has_device(sounddevice: object, kind: str) -> bool:
+    try:
+        sounddevice.query_devices(kind=kind)  # type: ignore[attr-defined]
+    except Exception:  # PortAudio has no default device of this kind
+        return False
+    return True
 
 
 SERVER_COMMANDS = ("start", "dev", "connect")
@@ -50,6 +82,29 @@ def _check_server_settings(command: str, argv: list[str], settings: Settings) ->
         )
 
 
+def download_files(choice: TurnDetectorChoice) -> None:
+    """Fetch the files the selected models need; offline, say in one line what failed."""
+    if choice not in ("english", "multilingual"):
+        print(
+            f"session-sync: nothing to download for TURN_DETECTOR={choice}: silero VAD, "
+            "the audio end-of-turn model and pocketsphinx ship inside their packages"
+        )
+        return
+    register_download_plugins(choice)
+    from livekit.agents import Plugin
+
+    for plugin in Plugin.registered_plugins:
+        try:
+            plugin.download_files()
+        except Exception as e:
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            _fail(
+                f"could not fetch the {choice} end-of-turn model files for {plugin.package} "
+                f"({type(e).__name__}: {reason}); check the network and run it again"
+            )
+    print(f"session-sync: the {choice} end-of-turn model files are on this machine")
+
+
 def main(argv: list[str]) -> None:
     try:
         settings = load_settings()
@@ -60,32 +115,45 @@ def main(argv: list[str]) -> None:
     settings.export_livekit_env()
     for warning in settings.startup_warnings():
         print(f"session-sync: warning: {warning}", file=sys.stderr)
-    # The framework's CLI is marked deprecated in favour of one without `console --text`.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"livekit\.")
     if command == "download-files":
-        register_download_plugins(settings.turn_detector)
-    else:
-        try:
-            plan = plan_turn_detector(
-                settings.turn_detector, fallback=settings.turn_detector_fallback
-            )
-        except ModelFilesMissing as e:
-            _fail(str(e))
-        if plan.problem:
-            print(
-                f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing",
-                file=sys.stderr,
-            )
-        register_download_plugins(plan.effective)
+        download_files(settings.turn_detector)
+        return
+    try:
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+    except ModelFilesMissing as e:
+        _fail(str(e))
+    if plan.problem:
+        print(
+            f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing",
+            file=sys.stderr,
+        )
+    register_download_plugins(plan.effective)
+    preload_turn_detector(plan)
     if command == "console":
-        _check_console_prerequisites()
+        _check_console_prerequisites(argv)
     _check_server_settings(command, argv, settings)
+    if command in ("console", *SERVER_COMMANDS):
+        for line in describe_models(settings, plan):
+            print(f"session-sync: models for {line}", file=sys.stderr)
 
     from livekit.agents import cli
 
     from .server import build_server
 
-    cli.run_app(build_server(settings))
+    # The framework's console schedules its server's close twice on Ctrl-C; the second,
+    # for a server already closed, is never run and would be reported at exit.
+    warnings.filterwarnings(
+        "ignore",
+        message=r"coroutine 'AgentServer\.aclose' was never awaited",
+        category=RuntimeWarning,
+    )
+    server = build_server(settings)
+    with warnings.catch_warnings():
+        # Its CLI is marked deprecated in favour of one without `console --text`.
+        warnings.filterwarnings(
+            "ignore", message="the built-in Python CLI is deprecated", category=DeprecationWarning
+        )
+        cli.run_app(server)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,56 @@
-"""Slash commands for console text mode: they send what a frontend sends, the same way."""
+"""The terminal console: slash commands send what a frontend sends, and `/say` speaks.
+
+Console mode has no real room: the agent and a simulated app share an in-memory one, so the
+slash commands travel the same protocol a frontend uses. In text mode the console's
+microphone is `/say`: the text is spoken with the local TTS and streamed in as the user's
+audio, through the same VAD, end-of-turn model, turn-taking and speech-to-text path a real
+microphone takes. With no speaker, what the agent would say is shown as text.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
+import signal
+from collections import deque
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentSession, llm
-from livekit.agents.voice.run_result import RunResult
+from livekit.agents import (
+    Agent,
+    AgentSession,
+    FlushSentinel,
+    JobContext,
+    ModelSettings,
+    llm,
+    utils,
+)
+from livekit.agents.voice import io
+from livekit.agents.voice.events import SpeechCreatedEvent, UserInputTranscribedEvent
+from livekit.agents.voice.speech_handle import SpeechHandle
 
-from livekit.plugins.session_sync import SessionSyncEvent
-from livekit.plugins.session_sync.testing import InMemoryRoom, SessionSyncClient
+from livekit.plugins.session_sync import SessionConfig, SessionSynchronizer
+from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient
 
+from .local_tts import EspeakMissing, EspeakVoice, LocalTTS
+from .models import LoadedModels
+from .server import SessionSyncAgent, build_session, start_session_sync
+from .session_type import choose_session_type
+from .settings import Settings
 from .turns import AgentSessionTurnTaking
 
-event_logger = logging.getLogger("session-sync.events")
+console_logger = logging.getLogger("agent.console")
+# What the user said and the agent answered is content, not log chatter: shown at any LOG_LEVEL.
+console_logger.setLevel(logging.INFO)
 
 HELP = """\
 /type text|voice-ptt|voice-vad   start a session, or switch the running one
 /end                             end the session
 /ptt start|end|cancel            push-to-talk press, release, cancel
+/say TEXT                        speak TEXT into the agent's microphone
 /mute  /unmute                   microphone
 /status                          the session as the app sees it
 /validate                        run the checks now
@@ -30,23 +59,107 @@ HELP = """\
 /autosync on|off                 periodic validation
 /interrupt [seconds]             drop the agent's link for a while, then bring it back
 /drift                           flip the agent's microphone behind the session's back
+/quit                            leave (or Ctrl-C)
 /help                            this list"""
 
+NO_SESSION = (
+    "There is no session, so the agent does not answer: "
+    "/type text, /type voice-ptt or /type voice-vad starts one."
+)
 
-def log_event(event: SessionSyncEvent) -> None:
-    """Show each sync event as it is emitted."""
-    state = event.payload.frontend_state
-    detail = f" - {event.payload.detail}" if event.payload.detail else ""
-    event_logger.info(
-        "#%d %s (%s): %s/%s rev %d%s",
-        event.seq,
-        event.type,
-        event.payload.trigger,
-        state.type or "none",
-        state.state,
-        state.revision,
-        detail,
+_NO_ARGUMENTS = frozenset(
+    {"/end", "/mute", "/unmute", "/status", "/validate", "/snapshot", "/drift", "/quit", "/help"}
+)
+
+FRAME_SECONDS = 0.02
+MIC_SAMPLE_RATE = 16000
+
+Say = Callable[[str], Awaitable[str]]
+
+
+def is_command(line: str) -> bool:
+    return line.lstrip().startswith("/")
+
+
+class ConsoleMicrophone(io.AudioInput):
+    """A microphone that hears silence, and whatever `/say` speaks into it, in real time.
+
+    Like a room's audio track it delivers nothing while the session has it detached, and
+    words spoken into a detached microphone are lost.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(label="console /say")
+        self._queue: deque[rtc.AudioFrame] = deque()
+        self._attached = asyncio.Event()
+        self._attached.set()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._next_at: float | None = None
+        self._silence = rtc.AudioFrame(
+            b"\x00\x00" * int(MIC_SAMPLE_RATE * FRAME_SECONDS),
+            MIC_SAMPLE_RATE,
+            1,
+            int(MIC_SAMPLE_RATE * FRAME_SECONDS),
+        )
+
+    @property
+    def attached(self) -> bool:
+        return self._attached.is_set()
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        await self._attached.wait()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._next_at is None or self._next_at < now - 0.2:
+            self._next_at = now  # after a pause, start again from now instead of bursting
+        await asyncio.sleep(max(0.0, self._next_at - now))
+        frame = self._queue.popleft() if self._queue else self._silence
+        if not self._queue:
+            self._drained.set()
+        self._next_at += frame.duration
+        return frame
+
+    def on_attached(self) -> None:
+        self._attached.set()
+
+    def on_detached(self) -> None:
+        self._attached.clear()
+        self._queue.clear()
+        self._drained.set()
+
+    async def speak(self, frames: list[rtc.AudioFrame]) -> bool:
+        """Play `frames` in at real time; False when the microphone is off and heard nothing."""
+        if not self.attached:
+            return False
+        self._queue.extend(frames)
+        self._drained.clear()
+        await self._drained.wait()
+        return self.attached
+
+
+async def synthesize_frames(tts: LocalTTS, text: str) -> list[rtc.AudioFrame]:
+    """`text` spoken by the local TTS, as 20 ms microphone frames."""
+    resampler: rtc.AudioResampler | None = None
+    chunker = utils.audio.AudioByteStream(
+        MIC_SAMPLE_RATE, 1, samples_per_channel=int(MIC_SAMPLE_RATE * FRAME_SECONDS)
     )
+    frames: list[rtc.AudioFrame] = []
+    async with tts.synthesize(text) as stream:
+        async for audio in stream:
+            if resampler is None:
+                resampler = rtc.AudioResampler(
+                    audio.frame.sample_rate,
+                    MIC_SAMPLE_RATE,
+                    quality=rtc.AudioResamplerQuality.HIGH,
+                )
+            for resampled in resampler.push(audio.frame):
+                frames.extend(chunker.push(resampled.data))
+    if resampler is not None:
+        for resampled in resampler.flush():
+            frames.extend(chunker.push(resampled.data))
+    frames.extend(chunker.flush())
+    return frames
 
 
 class ConsoleCommands:
@@ -58,19 +171,61 @@ class ConsoleCommands:
         *,
         agent_room: InMemoryRoom | None = None,
         turns: AgentSessionTurnTaking | None = None,
+        say: Say | None = None,
+        leave: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         # For walking through the interruption and drift scenarios by hand.
         self._agent_room = agent_room
         self._turns = turns
+        self._say = say
+        self._leave = leave
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._agent_view: Callable[[], SessionConfig] | None = None
+
+    def watch(self, sync: SessionSynchronizer) -> None:
+        """Show the agent's own view of the session too, while its link is down."""
+        self._agent_view = lambda: sync.config
+
+    def session_running(self) -> bool:
+        return self._client.session()["type"] is not None
 
     async def execute(self, line: str) -> str:
         name, _, rest = line.strip().partition(" ")
         arg = rest.strip()
+        name = name.lower()
+        if name in _NO_ARGUMENTS and arg:
+            return f"{name} takes no arguments; /help lists the commands"
         try:
-            return await self._dispatch(name.lower(), arg)
+            return await self._dispatch(name, arg)
         except rtc.RpcError as e:
             return f"refused ({e.code}): {e.message}"
+        except Exception as e:  # a console typo must never end the call
+            return f"command failed: {e}"
+
+    async def answer(self, line: str) -> str:
+        """`execute` in a task of its own, so that a command which interrupts the reply it is
+        answered in (`/ptt start`, or speech heard during `/say`) still completes; its answer
+        is then shown on its own."""
+        task = self._own(self.execute(line), name="console-command")
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_show_late_answer)
+            raise
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _own(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _dispatch(self, name: str, arg: str) -> str:
         call = self._client.call
@@ -78,19 +233,24 @@ class ConsoleCommands:
             case "/type":
                 if not arg:
                     return "usage: /type text|voice-ptt|voice-vad"
-                running = self._client.session()["type"] is not None
-                method = "session.switch" if running else "session.start"
-                return _summary(await call(method, {"sessionType": arg}))
+                method = "session.switch" if self.session_running() else "session.start"
+                return _summary(await call(method, {"sessionType": arg.lower()}))
             case "/end":
                 return _summary(await call("session.end"))
             case "/ptt":
-                if arg not in ("start", "end", "cancel"):
+                if arg.lower() not in ("start", "end", "cancel"):
                     return "usage: /ptt start|end|cancel"
-                return _summary(await call(f"session.ptt_{arg}"))
+                return _summary(await call(f"session.ptt_{arg.lower()}"))
+            case "/say":
+                if not arg:
+                    return "usage: /say TEXT"
+                if self._say is None:
+                    return "/say works in text mode (console --text); here, use the microphone"
+                return await self._say(arg)
             case "/mute" | "/unmute":
                 return _summary(await call("session.set_muted", {"muted": name == "/mute"}))
             case "/status":
-                return _summary(self._client.session(), self._client.agent_attributes())
+                return self._status()
             case "/validate":
                 return json.dumps(await call("session.validate"), indent=2)
             case "/snapshot":
@@ -98,22 +258,36 @@ class ConsoleCommands:
             case "/sync":
                 return _summary(await call("session.sync", {"trigger": arg or "console"}))
             case "/autosync":
-                if arg not in ("on", "off"):
+                if arg.lower() not in ("on", "off"):
                     return "usage: /autosync on|off"
-                await call("session.set_sync_enabled", {"enabled": arg == "on"})
-                return f"periodic validation {arg}"
+                await call("session.set_sync_enabled", {"enabled": arg.lower() == "on"})
+                return f"periodic validation {arg.lower()}"
             case "/interrupt":
-                return await self._interrupt(arg)
+                return self._interrupt(arg)
             case "/drift":
-                if self._turns is None:
-                    return "drift is not available here"
-                enabled = self._turns.drift_audio_input()
-                return f"agent microphone now {'on' if enabled else 'off'}; /validate repairs it"
+                return self._drift()
+            case "/quit" | "/exit":
+                if self._leave is None:
+                    return "leave with Ctrl-C"
+                self._leave()
+                return "leaving"
             case "/help":
                 return HELP
         return f"unknown command {name}; /help lists them"
 
-    async def _interrupt(self, arg: str) -> str:
+    def _status(self) -> str:
+        status = _summary(self._client.session(), self._client.agent_attributes())
+        room = self._agent_room
+        if room is None or room.connection_state == "connected" or self._agent_view is None:
+            return status
+        agent = self._agent_view()
+        return (
+            f"{status}\n(the app's last view: the agent's link is {room.connection_state}; "
+            f"the agent holds type={agent.type or 'none'} state={agent.state} "
+            f"revision={agent.revision}, which the app sees when the link is back)"
+        )
+
+    def _interrupt(self, arg: str) -> str:
         room = self._agent_room
         if room is None:
             return "interrupt is not available here"
@@ -126,10 +300,32 @@ class ConsoleCommands:
         if room.connection_state != "connected":
             return f"the agent's link is {room.connection_state}"
         room.simulate_reconnecting()
+        # The console keeps taking lines during the outage; /status shows the session syncing.
+        self._own(self._restore_link(room, seconds), name="console-outage")
+        return f"the agent's link is down for {seconds:g} s; /status shows the session meanwhile"
+
+    async def _restore_link(self, room: InMemoryRoom, seconds: float) -> None:
         await asyncio.sleep(seconds)
         room.simulate_reconnected()
         await asyncio.sleep(0.05)  # let the reconnect events go out before the summary
-        return "link restored; " + _summary(self._client.session())
+        console_logger.info("link restored; %s", _summary(self._client.session()))
+
+    def _drift(self) -> str:
+        if self._turns is None:
+            return "drift is not available here"
+        enabled = self._turns.drift_audio_input()
+        session_type = self._client.session()["type"] or "no"
+        expected = "on" if session_type in ("voice-vad",) else "off"
+        return (
+            f"the agent's microphone is now {'on' if enabled else 'off'} behind the session's "
+            f"back (a {session_type} session keeps it {expected} unless a press is held); "
+            "/validate finds and repairs it"
+        )
+
+
+def _show_late_answer(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        console_logger.info("%s", task.result())
 
 
 def _summary(config: dict[str, Any], attributes: dict[str, str] | None = None) -> str:
@@ -145,33 +341,144 @@ def _summary(config: dict[str, Any], attributes: dict[str, str] | None = None) -
     return " ".join(parts)
 
 
-class ConsoleSession(AgentSession[Any]):
-    """An AgentSession whose console text input understands slash commands.
+def _last_user_line(chat_ctx: llm.ChatContext) -> str | None:
+    """The text of the message this reply answers, when it is the user's."""
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
+            return (item.text_content or "") if item.role == "user" else None
+    return None
 
-    The console hands every typed line to `run`; lines starting with "/" become protocol
-    commands instead of chat, and never reach the LLM or the history.
-    """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.commands: ConsoleCommands | None = None
-        self._command_tasks: set[asyncio.Task[None]] = set()
+def without_commands(chat_ctx: llm.ChatContext) -> llm.ChatContext:
+    """The conversation without slash commands and their answers: the LLM never sees them."""
+    kept: list[llm.ChatItem] = []
+    skip_answer = False
+    for item in chat_ctx.items:
+        if isinstance(item, llm.ChatMessage):
+            if item.role == "user" and is_command(item.text_content or ""):
+                skip_answer = True
+                continue
+            if item.role == "assistant" and skip_answer:
+                skip_answer = False
+                continue
+            if item.role == "user":
+                skip_answer = False
+        kept.append(item)
+    return llm.ChatContext(kept)
 
-    def run(self, *, user_input: str, **kwargs: Any) -> RunResult[Any]:
-        if self.commands is None or not user_input.startswith("/"):
-            return super().run(user_input=user_input, **kwargs)
-        result: RunResult[Any] = RunResult(user_input=user_input, output_type=None)
-        commands = self.commands
 
-        async def answer() -> None:
-            try:
-                text = await commands.execute(user_input)
-            except Exception as e:  # a console typo must never end the call
-                text = f"command failed: {e}"
-            result._item_added(llm.ChatMessage(role="assistant", content=[text]))
-            result._mark_done()
+class ConsoleAgent(SessionSyncAgent):
+    """The agent, with slash commands answered in its `llm_node` instead of by the LLM."""
 
-        task = asyncio.create_task(answer(), name="console-command")
-        self._command_tasks.add(task)
-        task.add_done_callback(self._command_tasks.discard)
-        return result
+    def __init__(self, *, instructions: str, commands: ConsoleCommands) -> None:
+        super().__init__(instructions=instructions)
+        self._commands = commands
+
+    async def llm_node(
+        self,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool],
+        model_settings: ModelSettings,
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
+        line = _last_user_line(chat_ctx)
+        if line is not None and is_command(line):
+            yield await self._commands.answer(line)
+            return
+        if not self._commands.session_running():
+            yield NO_SESSION
+            return
+        async for chunk in Agent.default.llm_node(
+            self, without_commands(chat_ctx), tools, model_settings
+        ):
+            yield chunk
+
+
+def show_voice_turns(session: AgentSession[Any]) -> None:
+    """Print what speech-to-text heard and what the agent answered a spoken turn."""
+
+    def on_transcribed(ev: UserInputTranscribedEvent) -> None:
+        if ev.is_final and ev.transcript.strip():
+            console_logger.info("heard: %s", ev.transcript.strip())
+
+    def on_speech(ev: SpeechCreatedEvent) -> None:
+        if not ev.user_initiated:  # a reply to a spoken turn, not to a typed line
+            ev.speech_handle.add_done_callback(show_reply)
+
+    def show_reply(handle: SpeechHandle) -> None:
+        for item in handle.chat_items:
+            if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+                cut = " (interrupted)" if item.interrupted else ""
+                console_logger.info("agent says%s: %s", cut, item.text_content or "")
+
+    session.on("user_input_transcribed", on_transcribed)
+    session.on("speech_created", on_speech)
+
+
+def _leave_console() -> None:
+    # The framework's console leaves on SIGINT, as for Ctrl-C.
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+async def console_speaker(session: AgentSession[Any], mic: ConsoleMicrophone) -> Say:
+    """`/say`: speak with the local TTS into `mic`, once it is the session's microphone."""
+    try:
+        voice = await asyncio.to_thread(EspeakVoice.find)
+    except EspeakMissing as e:
+        message = str(e).replace("TTS_MODEL=local needs", "/say needs")
+
+        async def cannot_say(text: str) -> str:
+            return message
+
+        return cannot_say
+    tts = LocalTTS(voice)
+
+    async def say(text: str) -> str:
+        if session.input.audio is not mic:
+            return "/say works in text mode (console --text); here, speak into the microphone"
+        frames = await synthesize_frames(tts, text)
+        seconds = sum(f.duration for f in frames)
+        if not await mic.speak(frames):
+            return (
+                f'said "{text}" ({seconds:.1f} s), but the agent\'s microphone is off: '
+                "nothing was heard (voice-vad listens; voice-ptt listens during a press)"
+            )
+        return f'said "{text}" ({seconds:.1f} s)'
+
+    return say
+
+
+async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
+    """The console's job: the agent joined to an in-memory room with a simulated app."""
+    chosen = choose_session_type(
+        [("dispatch metadata", ctx.job.metadata)], settings.default_session_type
+    )
+    local = InMemoryServer()
+    agent_room = await local.connect("console", "agent", kind="agent")
+    app_room = await local.connect("console", "console-user")
+    session, turns = build_session(settings, models, chosen.session_type)
+    mic = ConsoleMicrophone()
+    commands = ConsoleCommands(
+        SessionSyncClient(app_room, "agent"),
+        agent_room=agent_room,
+        turns=turns,
+        say=await console_speaker(session, mic),
+        leave=_leave_console,
+    )
+    ctx.add_shutdown_callback(commands.aclose)
+    await session.start(
+        ConsoleAgent(instructions=settings.agent_instructions, commands=commands), room=ctx.room
+    )
+    if session.input.audio is None:
+        # Text mode: the console has no microphone of its own, so /say is the microphone.
+        session.input.audio = mic
+    show_voice_turns(session)
+    sync = await start_session_sync(
+        settings,
+        agent_room,
+        turns,
+        linked_identity="console-user",
+        chosen=chosen,
+        on_close=ctx.add_shutdown_callback,
+    )
+    commands.watch(sync)
+    console_logger.info("console ready: type a message, /say TEXT to speak, /help for commands")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import os
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Literal
 
 from livekit.agents import inference
@@ -12,17 +15,15 @@ from livekit.agents import vad as agents_vad
 from livekit.agents.voice.turn import TurnDetectionMode
 from livekit.plugins import silero
 
-from .settings import TurnDetectorChoice
+from .local_stt import LocalSTT, PocketSphinxModel
+from .local_tts import EspeakVoice, LocalTTS
+from .settings import LOCAL, Settings, TurnDetectorChoice
 
-logger = logging.getLogger("session-sync.models")
-
-# livekit-plugins-turn-detector's hub files, as its loader asks for them. Spelled out here
-# because importing the plugin registers its runners, which fail loudly without the files.
-_HUB_REPO = "livekit/turn-detector"
-_HUB_REVISIONS = {"english": "v1.2.2-en", "multilingual": "v0.4.1-intl"}
-_HUB_FILES = (("model_q8.onnx", "onnx"), ("languages.json", None))
+logger = logging.getLogger("agent.models")
 
 DOWNLOAD_COMMAND = "uv run python -m agent download-files"
+PRELOAD_ENV = "LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE"
+"""livekit-agents' switch for preloading its on-device models in every job process."""
 
 
 class ModelFilesMissing(RuntimeError):
@@ -38,25 +39,43 @@ class TurnDetectorPlan:
     problem: str | None = None
 
 
+def _turn_detector_models() -> ModuleType:
+    """livekit-plugins-turn-detector's own table of hub files (its `models` module).
+
+    Loaded on its own: importing the package registers its inference runners, which then
+    fail the worker when the files are missing, and this check must run before that.
+    """
+    package = importlib.util.find_spec("livekit.plugins.turn_detector")
+    locations = package.submodule_search_locations if package else None
+    if not locations:
+        raise ModelFilesMissing("livekit-plugins-turn-detector is not installed")
+    path = os.path.join(next(iter(locations)), "models.py")
+    spec = importlib.util.spec_from_file_location("_turn_detector_model_table", path)
+    if spec is None or spec.loader is None:
+        raise ModelFilesMissing(f"cannot read {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def missing_hub_files(choice: Literal["english", "multilingual"]) -> str | None:
-    """Why the text model cannot load offline, or None when its files are all cached."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    """Why the text model cannot load offline, or None when its files are all cached.
 
-    revision = _HUB_REVISIONS[choice]
-    for filename, subfolder in _HUB_FILES:
-        try:
-            hf_hub_download(
-                _HUB_REPO, filename, subfolder=subfolder, revision=revision, local_files_only=True
-            )
-        except (LocalEntryNotFoundError, OSError):
-            return f"{_HUB_REPO}@{revision} file {subfolder + '/' if subfolder else ''}{filename}"
+    Asks for what the plugin's loader asks for, with the plugin's repository and revision.
+    """
+    from huggingface_hub import try_to_load_from_cache
+    from transformers import AutoTokenizer
+
+    table = _turn_detector_models()
+    repo: str = table.HG_MODEL
+    revision: str = table.MODEL_REVISIONS["en" if choice == "english" else "multilingual"]
+    for filename in (f"onnx/{table.ONNX_FILENAME}", "languages.json"):
+        if not isinstance(try_to_load_from_cache(repo, filename, revision=revision), str):
+            return f"{repo}@{revision} file {filename}"
     try:
-        from transformers import AutoTokenizer
-
-        AutoTokenizer.from_pretrained(_HUB_REPO, revision=revision, local_files_only=True)
+        AutoTokenizer.from_pretrained(repo, revision=revision, local_files_only=True)
     except OSError:
-        return f"{_HUB_REPO}@{revision} tokenizer"
+        return f"{repo}@{revision} tokenizer"
     return None
 
 
@@ -88,6 +107,22 @@ def register_download_plugins(choice: TurnDetectorChoice) -> None:
 class LoadedModels:
     vad: agents_vad.VAD
     plan: TurnDetectorPlan
+    stt_model: PocketSphinxModel | None = None
+    """Loaded when STT_MODEL is local."""
+    tts_voice: EspeakVoice | None = None
+    """Found when TTS_MODEL is local."""
+
+    def speech_to_text(self, model: str | None) -> LocalSTT | str | None:
+        """What AgentSession takes as `stt` for the effective STT_MODEL."""
+        if model == LOCAL:
+            return LocalSTT(self.stt_model) if self.stt_model is not None else None
+        return model
+
+    def text_to_speech(self, model: str | None) -> LocalTTS | str | None:
+        """What AgentSession takes as `tts` for the effective TTS_MODEL."""
+        if model == LOCAL:
+            return LocalTTS(self.tts_voice) if self.tts_voice is not None else None
+        return model
 
     def server_turn_detection(self) -> TurnDetectionMode:
         """The framework's turn detection for "the agent decides" (voice-vad).
@@ -119,16 +154,53 @@ class LoadedModels:
         return "vad"
 
 
-def load_models(plan: TurnDetectorPlan) -> LoadedModels:
+def preload_turn_detector(plan: TurnDetectorPlan) -> None:
+    """Have livekit-agents preload the on-device end-of-turn weights in every job process.
+
+    Left to itself it preloads them only under a forkserver; set, it does so under spawn too.
+    A value the user chose (0 turns the preload off) is kept.
+    """
+    if plan.effective == "audio":
+        os.environ.setdefault(PRELOAD_ENV, "1")
+
+
+def load_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
     """Load everything heavy once; called from the process prewarm, never per call."""
     vad = silero.VAD.load()
-    if plan.effective == "audio":
-        import livekit.local_inference as local_inference
-
-        local_inference.init_eot()  # ~240 MB, once per process, shared by every job
-    elif plan.effective in ("english", "multilingual"):
+    if plan.effective in ("english", "multilingual"):
         register_download_plugins(plan.effective)
     if plan.problem:
         logger.warning("%s; using VAD-only endpointing instead", plan.problem)
+    stt_model = PocketSphinxModel() if settings.effective_stt_model == LOCAL else None
+    tts_voice = EspeakVoice.find() if settings.effective_tts_model == LOCAL else None
     logger.info("models loaded", extra={"turn_detector": plan.effective})
-    return LoadedModels(vad=vad, plan=plan)
+    return LoadedModels(vad=vad, plan=plan, stt_model=stt_model, tts_voice=tts_voice)
+
+
+def describe_models(settings: Settings, plan: TurnDetectorPlan) -> list[str]:
+    """One line per session type: the models it will use, for the start-up log."""
+    llm = settings.llm_model or "offline responder"
+    stt = _speech_name(settings.effective_stt_model, "pocketsphinx en-us")
+    tts = _speech_name(settings.effective_tts_model, "espeak-ng")
+    end_of_turn = {
+        "audio": "silero VAD + on-device end-of-turn model (turn-detector-v1-mini)",
+        "english": "silero VAD + end-of-turn model english",
+        "multilingual": "silero VAD + end-of-turn model multilingual",
+        "vad-only": "silero VAD only",
+    }[plan.effective]
+    voice = f"speech-to-text {stt}, LLM {llm}, speech {tts}"
+    if settings.effective_stt_model is None:
+        voice = "unavailable: STT_MODEL=none"
+    return [
+        f"text: LLM {llm}, replies in text",
+        f"voice-ptt: {voice}; the app's press ends the turn",
+        f"voice-vad: {voice}; {end_of_turn} ends the turn"
+        if settings.effective_stt_model is not None
+        else f"voice-vad: {voice}",
+    ]
+
+
+def _speech_name(model: str | None, local_name: str) -> str:
+    if model is None:
+        return "off"
+    return f"local ({local_name})" if model == LOCAL else f"{model} (LiveKit Inference)"

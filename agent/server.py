@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from livekit import rtc
+from livekit import api, rtc
 from livekit.agents import (
     Agent,
     AgentServer,
@@ -26,23 +26,25 @@ from livekit.plugins.session_sync import (
     ATTR_REQUESTED_TYPE,
     LiveKitRoom,
     ProtocolError,
+    RoomMetadataStore,
     RoomPort,
+    SessionStore,
+    SessionSyncEvent,
     SessionSynchronizer,
     SessionType,
     TurnTakingTarget,
     expected_audio_input,
     turn_profile,
 )
-from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
 
-from .console import ConsoleCommands, ConsoleSession, log_event
 from .models import LoadedModels, load_models, plan_turn_detector
 from .responder import OfflineResponder
 from .session_type import ChosenType, choose_session_type
 from .settings import Settings, load_settings
 from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
 
-logger = logging.getLogger("session-sync.worker")
+logger = logging.getLogger("agent.worker")
+event_logger = logging.getLogger("agent.events")
 
 _running: dict[str, SessionSynchronizer] = {}
 """The synchronizer of each job running in this process, by job id, until the job ends."""
@@ -66,30 +68,26 @@ class Prewarmed:
 def prewarm(proc: JobProcess) -> None:
     settings = load_settings()
     plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
-    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(plan))
+    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(settings, plan))
 
 
 def build_session(
     settings: Settings,
     models: LoadedModels,
     session_type: SessionType,
-    *,
-    session_cls: type[AgentSession[Any]] = AgentSession,
     **overrides: Any,
 ) -> tuple[AgentSession[Any], AgentSessionTurnTaking]:
     """An AgentSession whose turn-taking starts as the session type says, and its port."""
-    # LiveKit Inference speech models need keys; without them voice is off, text still works.
-    voice_ready = settings.has_livekit_credentials
     options: dict[str, Any] = {
         "llm": settings.llm_model or OfflineResponder(),
-        "stt": settings.stt_model if voice_ready else None,
-        "tts": settings.tts_model if voice_ready else None,
+        "stt": models.speech_to_text(settings.effective_stt_model),
+        "tts": models.text_to_speech(settings.effective_tts_model),
         "vad": models.vad,
         **overrides,
     }
     server_mode = models.server_turn_detection()
     initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
-    session = session_cls(turn_handling={"turn_detection": initial}, **options)
+    session: AgentSession[Any] = AgentSession(turn_handling={"turn_detection": initial}, **options)
     timers = PushToTalkTimers(
         transcript_timeout=settings.ptt_transcript_timeout_seconds,
         stt_flush_duration=settings.ptt_stt_flush_seconds,
@@ -98,16 +96,38 @@ def build_session(
 
 
 def create_sync(
-    settings: Settings, room: RoomPort, turns: AgentSessionTurnTaking, *, linked_identity: str
+    settings: Settings,
+    room: RoomPort,
+    turns: AgentSessionTurnTaking,
+    *,
+    linked_identity: str,
+    store: SessionStore | None = None,
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
         turn_taking=turns,
         linked_identity=linked_identity,
         options=settings.sync_options(),
+        store=store,
     )
     sync.on_event(log_event)
     return sync
+
+
+def log_event(event: SessionSyncEvent) -> None:
+    """Log each sync event as it is emitted."""
+    state = event.payload.frontend_state
+    detail = f" - {event.payload.detail}" if event.payload.detail else ""
+    event_logger.info(
+        "#%d %s (%s): %s/%s rev %d%s",
+        event.seq,
+        event.type,
+        event.payload.trigger,
+        state.type or "none",
+        state.state,
+        state.revision,
+        detail,
+    )
 
 
 def runnable_type(turns: AgentSessionTurnTaking, chosen: ChosenType) -> ChosenType:
@@ -147,12 +167,13 @@ async def start_session_sync(
     linked_identity: str,
     chosen: ChosenType,
     on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
+    store: SessionStore | None = None,
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
     synchronizer, whose close is registered before it starts so a failed start still closes."""
     chosen = runnable_type(turns, chosen)
     await start_turn_taking(turns, chosen.session_type)
-    sync = create_sync(settings, room, turns, linked_identity=linked_identity)
+    sync = create_sync(settings, room, turns, linked_identity=linked_identity, store=store)
     on_close(sync.aclose)
     await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
     return sync
@@ -192,7 +213,9 @@ async def entrypoint(ctx: JobContext) -> None:
     prewarmed: Prewarmed = ctx.proc.userdata["prewarmed"]
     settings, models = prewarmed.settings, prewarmed.models
     if ctx.is_fake_job():
-        await _run_console(ctx, settings, models)
+        from .console import run_console  # the console's in-memory room stays out of production
+
+        await run_console(ctx, settings, models)
         return
 
     await ctx.connect()
@@ -225,7 +248,19 @@ async def entrypoint(ctx: JobContext) -> None:
         linked_identity=participant.identity,
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
+        store=room_metadata_store(ctx),
     )
+
+
+def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
+    """The session's record in the room metadata, so that an agent replacing this one after
+    a crash continues the session; written with the server API."""
+
+    async def write(metadata: str) -> None:
+        request = api.UpdateRoomMetadataRequest(room=ctx.room.name, metadata=metadata)
+        await ctx.api.room.update_room_metadata(request)
+
+    return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
 async def end_session_sync(ctx: JobContext) -> None:
@@ -243,38 +278,11 @@ async def end_session_sync(ctx: JobContext) -> None:
     await sync.aclose()  # sends what is queued
 
 
-async def _run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
-    """Console mode has no real room: the agent and a simulated app share an in-memory one,
-    so slash commands travel the same protocol a frontend uses."""
-    chosen = choose_session_type(
-        [("dispatch metadata", ctx.job.metadata)], settings.default_session_type
-    )
-    local = InMemoryServer()
-    agent_room = await local.connect("console", "agent", kind="agent")
-    app_room = await local.connect("console", "console-user")
-    session, turns = build_session(
-        settings, models, chosen.session_type, session_cls=ConsoleSession
-    )
-    assert isinstance(session, ConsoleSession)
-    session.commands = ConsoleCommands(
-        SessionSyncClient(app_room, "agent"), agent_room=agent_room, turns=turns
-    )
-    await session.start(SessionSyncAgent(instructions=settings.agent_instructions), room=ctx.room)
-    await start_session_sync(
-        settings,
-        agent_room,
-        turns,
-        linked_identity="console-user",
-        chosen=chosen,
-        on_close=ctx.add_shutdown_callback,
-    )
-    logger.info("console ready: type a message, or /help for session commands")
-
-
 def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
         setup_fnc=prewarm,
         prometheus_port=settings.prometheus_port,
+        log_level=settings.log_level,
         prometheus_multiproc_dir=_metrics_dir(settings),
         **_load_options(settings),
     )

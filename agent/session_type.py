@@ -10,7 +10,7 @@ from typing import get_args
 
 from livekit.plugins.session_sync import SessionType
 
-logger = logging.getLogger("session-sync.session-type")
+logger = logging.getLogger("agent.session-type")
 
 ACCEPTED: tuple[str, ...] = get_args(SessionType)
 

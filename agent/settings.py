@@ -33,6 +33,10 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 DISABLED = "none"
 """The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
+LOCAL = "local"
+"""STT_MODEL / TTS_MODEL: the models that run on this machine (pocketsphinx, espeak-ng)."""
+INFERENCE_STT = "deepgram/nova-3"
+INFERENCE_TTS = "cartesia/sonic-3"
 
 URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
 
@@ -95,10 +99,12 @@ class Settings(BaseSettings):
 
     llm_model: str | None = None
     """LiveKit Inference LLM such as openai/gpt-4.1-mini; unset or none = offline responder."""
-    stt_model: str | None = "deepgram/nova-3"
-    """LiveKit Inference speech-to-text model; none disables it."""
-    tts_model: str | None = "cartesia/sonic-3"
-    """LiveKit Inference text-to-speech model; none disables it."""
+    stt_model: str | None = None
+    """Speech-to-text: local, a LiveKit Inference model such as deepgram/nova-3, or none.
+    Unset: deepgram/nova-3 with LiveKit keys, local without."""
+    tts_model: str | None = None
+    """Text-to-speech: local, a LiveKit Inference model such as cartesia/sonic-3, or none.
+    Unset: cartesia/sonic-3 with LiveKit keys, local without."""
 
     ptt_transcript_timeout_seconds: PositiveSeconds = 5.0
     """How long a released push-to-talk press waits for the final transcript."""
@@ -174,14 +180,19 @@ class Settings(BaseSettings):
 
     @field_validator("llm_model", "stt_model", "tts_model", mode="before")
     @classmethod
-    def _model_or_none(cls, value: Any) -> Any:
+    def _model_or_none(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
             value = value.strip()
+            speech = info.field_name in ("stt_model", "tts_model")
             if value.lower() == DISABLED:
-                return None
+                # For speech, "none" (off) differs from unset (the default for these keys).
+                return DISABLED if speech else None
+            if speech and value.lower() == LOCAL:
+                return LOCAL
             if not value or any(ch.isspace() for ch in value):
                 raise ValueError(
-                    "use a LiveKit Inference model such as provider/model, or none to disable"
+                    ("use local, " if speech else "use ")
+                    + "a LiveKit Inference model such as provider/model, or none to disable"
                 )
         return value
 
@@ -217,6 +228,16 @@ class Settings(BaseSettings):
             max_press_seconds=self.ptt_max_press_seconds,
         )
 
+    @property
+    def effective_stt_model(self) -> str | None:
+        """The speech-to-text in use: local, a LiveKit Inference model, or None (off)."""
+        return _effective(self.stt_model, INFERENCE_STT, self.has_livekit_credentials)
+
+    @property
+    def effective_tts_model(self) -> str | None:
+        """The text-to-speech in use: local, a LiveKit Inference model, or None (off)."""
+        return _effective(self.tts_model, INFERENCE_TTS, self.has_livekit_credentials)
+
     def startup_warnings(self) -> list[str]:
         """Problems that do not stop the worker but are worth logging at start-up."""
         warnings: list[str] = []
@@ -228,11 +249,15 @@ class Settings(BaseSettings):
                 "LIVEKIT_API_SECRET; without them every reply fails (unset LLM_MODEL to use "
                 "the built-in offline responder)"
             )
-        if self.stt_model is not None or self.tts_model is not None:
-            warnings.append(
-                "without LIVEKIT_API_KEY and LIVEKIT_API_SECRET, speech-to-text and "
-                "text-to-speech are off: text sessions work, voice session types are refused"
-            )
+        for name, model in (
+            ("STT_MODEL", self.effective_stt_model),
+            ("TTS_MODEL", self.effective_tts_model),
+        ):
+            if model not in (None, LOCAL):
+                warnings.append(
+                    f"{name}={model} uses LiveKit Inference, which needs LIVEKIT_API_KEY and "
+                    f"LIVEKIT_API_SECRET; without them it fails ({name}=local runs here)"
+                )
         return warnings
 
     def export_livekit_env(self, environ: MutableMapping[str, str] | None = None) -> list[str]:
@@ -258,6 +283,12 @@ class Settings(BaseSettings):
     def env_names(cls) -> tuple[str, ...]:
         """The environment variable of every field, in declaration order."""
         return tuple(env_name(field) for field in cls.model_fields)
+
+
+def _effective(value: str | None, inference_default: str, has_keys: bool) -> str | None:
+    if value is None:
+        return inference_default if has_keys else LOCAL
+    return None if value == DISABLED else value
 
 
 def env_name(field: str) -> str:

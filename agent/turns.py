@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from livekit.agents import AgentSession
-from livekit.agents.voice.turn import TurnDetectionMode
+from livekit.agents.utils import is_given
+from livekit.agents.voice.turn import EndpointingOptions, TurnDetectionMode
 
 from livekit.plugins.session_sync import (
     SessionType,
@@ -20,6 +21,11 @@ from livekit.plugins.session_sync import (
 logger = logging.getLogger("session-sync.turns")
 
 MANUAL: Literal["manual"] = "manual"
+
+MANUAL_MIN_ENDPOINTING_DELAY = 0.0
+"""A manual turn ends when the app says so: once the transcript is final, nothing is left to
+wait for. The framework's manual commit still runs its end-of-utterance path, which would
+otherwise sleep the endpointing minimum delay (0.5 s by default) before committing."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,22 @@ def framework_turn_detection(
     return server_mode if turn_detection == "server" else MANUAL
 
 
+def effective_turn_detection(session: AgentSession[Any]) -> TurnDetectionMode | None:
+    """The mode the framework runs: the agent's own, when it set one, else the session's."""
+    try:
+        agent = session.current_agent
+    except RuntimeError:  # not started yet
+        return session.turn_detection
+    return agent.turn_detection if is_given(agent.turn_detection) else session.turn_detection
+
+
 class AgentSessionTurnTaking:
     """Drives an `AgentSession`'s turn detection and audio input for the session type.
 
     `server_mode` is what "the agent decides" means here: an end-of-turn model instance,
-    or "vad" for VAD-only endpointing.
+    or "vad" for VAD-only endpointing. The session's endpointing minimum delay, as it was
+    built, is what VAD keeps; manual turns (push-to-talk, and a text session's mid-press
+    switch) commit without it.
     """
 
     def __init__(
@@ -56,6 +73,7 @@ class AgentSessionTurnTaking:
         self._timers = timers or PushToTalkTimers()
         self._session_type: SessionType | None = None
         self._pending_commit: asyncio.Future[str] | None = None
+        self._server_min_delay = session.options.endpointing["min_delay"]
 
     @property
     def session_type(self) -> SessionType | None:
@@ -70,14 +88,20 @@ class AgentSessionTurnTaking:
         return None
 
     def observe(self) -> TurnTakingObservation:
-        mode = self._session.turn_detection
+        """What the framework is doing now, read from the session, not from the last apply."""
+        session = self._session
+        mode = effective_turn_detection(session)
         if mode is not None and mode != MANUAL:
             observed: TurnDetection = "server"
+        elif session.output.audio is not None:
+            # Manual turns: the app decides them in a voice session, which speaks its
+            # answers; a text session answers in text only and has no turns to decide.
+            observed = "client" if session.output.audio_enabled else "none"
         else:
-            # Manual mode means the client decides; a text session has no turns to decide.
+            # Nothing to tell the two apart by (no speaker at all): trust the last apply.
             observed = "client" if self._session_type == "voice-ptt" else "none"
         return TurnTakingObservation(
-            turn_detection=observed, audio_input_enabled=self._session.input.audio_enabled
+            turn_detection=observed, audio_input_enabled=session.input.audio_enabled
         )
 
     async def apply(self, target: TurnTakingTarget) -> None:
@@ -89,6 +113,9 @@ class AgentSessionTurnTaking:
             self._commit()
         if session.turn_detection != mode:
             session.update_options(turn_detection=mode)
+        min_delay = MANUAL_MIN_ENDPOINTING_DELAY if mode == MANUAL else self._server_min_delay
+        if session.options.endpointing["min_delay"] != min_delay:
+            session.update_options(endpointing_opts=EndpointingOptions(min_delay=min_delay))
         session.input.set_audio_enabled(target.audio_input_enabled)
         if session.output.audio is not None:
             # Text sessions answer in text only, so no speech is synthesized (or billed).

@@ -135,7 +135,7 @@ class Pair:
             self.log.add(f"**app → agent**, RPC `{method}` to `{to}`, payload (a string):", shown)
         try:
             result = await self.user_room.perform_rpc(
-                destination_identity=to, method=method, payload=payload, response_timeout=5.0
+                destination_identity=to, method=method, payload=payload, response_timeout=10.0
             )
         except rtc.RpcError as err:
             if self.log is not None:
@@ -495,9 +495,8 @@ async def scenarios() -> list[Transcript]:
     log = p.record_to(
         Transcript(
             "payload_too_large",
-            "LiveKit itself refuses data packets and RPC payloads over 15 KiB, so with the "
-            "default limit this code is seen for an oversized `session.requestedType` value "
-            "(attributes may total 64 KiB).",
+            "A request over the agent's inbound limit (15 KiB by default), by data, by RPC or "
+            "as the `session.requestedType` value (attributes may total 64 KiB).",
         )
     )
     big = "v" * 16_000

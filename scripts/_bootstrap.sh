@@ -28,5 +28,19 @@ install_debian_package() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
 }
 
+# install_debian_command PKG COMMAND: install PKG when COMMAND is not on the PATH.
+install_debian_command() {
+  if command -v "$2" >/dev/null 2>&1; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "warning: $2 not found; install $1 with your package manager" >&2
+    return 0
+  fi
+  echo "==> installing $1"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
 echo "==> syncing the environment"
 uv sync --locked --quiet

@@ -8,6 +8,7 @@ import pytest
 from livekit.agents import AgentSession
 from livekit.plugins import silero
 
+from agent.console import ConsoleAgent, ConsoleCommands, ConsoleMicrophone, console_speaker
 from agent.models import LoadedModels, TurnDetectorPlan
 from agent.server import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
@@ -55,6 +56,8 @@ class Worker:
     stt: Any
     tts: SilentTTS
     agent_room: InMemoryRoom
+    commands: ConsoleCommands
+    """The console's slash commands on this worker (answered by the agent with `console=True`)."""
 
     async def settle(self) -> None:
         await self.server.settle()
@@ -73,11 +76,20 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
         *,
         plan: TurnDetectorPlan | None = None,
         stt: Any = None,
+        console: bool = False,
+        voice_activity: Any = None,
     ) -> Worker:
-        models = LoadedModels(vad=vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only"))
+        """`console=True`: the console's agent, microphone (`/say`) and no speaker."""
+        models = LoadedModels(
+            vad=voice_activity or vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only")
+        )
         fake_llm, fake_tts = EchoLLM(), SilentTTS()
-        # stt="none": the agent has no speech-to-text, as without LiveKit keys.
+        # stt="none": the agent has no speech-to-text.
         fake_stt = None if stt == "none" else stt or TaggedSTT(WORDS)
+        server = InMemoryServer()
+        agent_room = await server.connect("room", "agent", kind="agent")
+        user_room = await server.connect("room", "user")
+        client = SessionSyncClient(user_room, "agent")
         session, turns = build_session(
             settings,
             models,
@@ -89,12 +101,21 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
             user_away_timeout=None,
         )
         mic, speaker = FakeMicrophone(), TimedAudioOutput()
-        session.input.audio = mic
-        session.output.audio = speaker
-        await session.start(SessionSyncAgent(instructions="test"))
-        server = InMemoryServer()
-        agent_room = await server.connect("room", "agent", kind="agent")
-        user_room = await server.connect("room", "user")
+        console_mic = ConsoleMicrophone()
+        commands = ConsoleCommands(
+            client,
+            agent_room=agent_room,
+            turns=turns,
+            say=await console_speaker(session, console_mic) if console else None,
+        )
+        agent: SessionSyncAgent = SessionSyncAgent(instructions="test")
+        if console:
+            agent = ConsoleAgent(instructions="test", commands=commands)
+            session.input.audio = console_mic
+        else:
+            session.input.audio = mic
+            session.output.audio = speaker
+        await session.start(agent)
         closers: list[Any] = []
         sync = await start_session_sync(
             settings,
@@ -105,7 +126,6 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
             on_close=closers.append,
         )
         assert closers == [sync.aclose]
-        client = SessionSyncClient(user_room, "agent")
         await server.settle()
         worker = Worker(
             session,
@@ -119,11 +139,13 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
             fake_stt,
             fake_tts,
             agent_room,
+            commands,
         )
         started.append(worker)
         return worker
 
     yield make
     for worker in started:
+        await worker.commands.aclose()
         await worker.sync.aclose()
         await worker.session.aclose()

@@ -7,6 +7,7 @@ fake STT only ever "hears" what really reached it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import wave
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import NOT_GIVEN, NotGivenOr, llm, stt, tts, utils
+from livekit.agents import NOT_GIVEN, NotGivenOr, llm, stt, tts, utils, vad
+from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import io
 
@@ -33,7 +35,7 @@ def frame_tag(frame: rtc.AudioFrame) -> int:
     return int(np.frombuffer(frame.data, dtype=np.int16)[0])
 
 
-class TaggedSTT(stt.STT):
+class TaggedSTT(stt.STT[Any]):
     """Streaming STT that can flush on demand; transcribes each tag to its words."""
 
     def __init__(self, words: dict[int, str]) -> None:
@@ -76,7 +78,7 @@ class _TaggedStream(stt.RecognizeStream):
                 self._event_ch.send_nowait(
                     stt.SpeechEvent(
                         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-                        alternatives=[stt.SpeechData(language="en", text=text)],
+                        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
                     )
                 )
                 continue
@@ -90,7 +92,7 @@ class _TaggedStream(stt.RecognizeStream):
                 tags.append(tag)
 
 
-class FixedSTT(stt.STT):
+class FixedSTT(stt.STT[Any]):
     """Non-streaming STT returning one transcript; the session wraps it with VAD segmentation."""
 
     def __init__(self, transcript: str) -> None:
@@ -106,11 +108,59 @@ class FixedSTT(stt.STT):
     ) -> stt.SpeechEvent:
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            alternatives=[stt.SpeechData(language="en", text=self.transcript)],
+            alternatives=[stt.SpeechData(language=LanguageCode("en"), text=self.transcript)],
         )
 
 
-class EchoLLM(llm.LLM):
+class LateVAD(vad.VAD):
+    """A VAD that hears a sound late, as real ones do after their minimum speech duration
+    and inference: `lag` seconds after the first frame tagged `sound`, it reports the start
+    of speech, and the end of it `lag` seconds after that. Other frames are silence."""
+
+    def __init__(self, *, sound: int, lag: float) -> None:
+        super().__init__(capabilities=vad.VADCapabilities(update_interval=FRAME_MS / 1000))
+        self.sound = sound
+        self.lag = lag
+        self.reported: list[vad.VADEventType] = []
+
+    def stream(self) -> vad.VADStream:
+        return _LateVADStream(self)
+
+
+class _LateVADStream(vad.VADStream):
+    async def _main_task(self) -> None:
+        owner = self._vad
+        assert isinstance(owner, LateVAD)
+        reports: set[asyncio.Task[None]] = set()
+        in_sound = False
+        async for item in self._input_ch:
+            if isinstance(item, self._FlushSentinel):
+                continue
+            heard = frame_tag(item) == owner.sound
+            if heard and not in_sound:
+                task = asyncio.create_task(self._report(owner))
+                reports.add(task)
+                task.add_done_callback(reports.discard)
+            in_sound = heard
+        for task in list(reports):
+            await task
+
+    async def _report(self, owner: LateVAD) -> None:
+        for kind in (vad.VADEventType.START_OF_SPEECH, vad.VADEventType.END_OF_SPEECH):
+            await asyncio.sleep(owner.lag)
+            event = vad.VADEvent(
+                type=kind,
+                samples_index=0,
+                timestamp=time.time(),
+                speech_duration=FRAME_MS / 1000,
+                silence_duration=0.0,
+            )
+            with contextlib.suppress(utils.aio.ChanClosed):
+                self._event_ch.send_nowait(event)
+                owner.reported.append(kind)
+
+
+class EchoLLM(llm.LLM[Any]):
     """Answers "echo: <what the user said>" and remembers every prompt it was given."""
 
     def __init__(self) -> None:
@@ -156,7 +206,7 @@ class _EchoStream(llm.LLMStream):
         )
 
 
-class SilentTTS(tts.TTS):
+class SilentTTS(tts.TTS[Any]):
     """Synthesizes a short silence per sentence."""
 
     def __init__(self, *, seconds: float = 0.05) -> None:
@@ -188,7 +238,9 @@ class _SilentStream(tts.ChunkedStream):
 
 
 class TimedAudioOutput(io.AudioOutput):
-    """A speaker: a flushed segment takes as long to play as its audio lasts."""
+    """A speaker that plays in real time, as upstream's test fake does: a segment ends when
+    its audio has had time to play, an empty flush plays nothing (and reports nothing), a
+    later flush replaces the pending end, and a clear reports how far playback really got."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -200,29 +252,35 @@ class TimedAudioOutput(io.AudioOutput):
         self.interrupted = 0
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
-        if self._pushed == 0.0:
+        await super().capture_frame(frame)
+        if not self._pushed:
             self._started_at = time.monotonic()
             self.on_playback_started(created_at=time.time())
-        await super().capture_frame(frame)
         self._pushed += frame.duration
 
     def flush(self) -> None:
         super().flush()
-        duration, self._pushed = self._pushed, 0.0
-        self._playing = asyncio.get_running_loop().call_later(
-            duration, lambda: self._finish(duration, interrupted=False)
-        )
+        if not self._pushed:
+            return
+        if self._playing is not None:
+            self._playing.cancel()
+        remaining = self._pushed - (time.monotonic() - self._started_at)
+        self._playing = asyncio.get_running_loop().call_later(remaining, self._played_out)
 
     def clear_buffer(self) -> None:
-        if self._playing is not None or self._pushed:
-            if self._playing is not None:
-                self._playing.cancel()
-            self._pushed = 0.0
-            self.interrupted += 1
-            self._finish(time.monotonic() - self._started_at, interrupted=True)
+        if not self._pushed:
+            return
+        if self._playing is not None:
+            self._playing.cancel()
+        self.interrupted += 1
+        self._finish(min(self._pushed, time.monotonic() - self._started_at), interrupted=True)
+
+    def _played_out(self) -> None:
+        self._finish(self._pushed, interrupted=False)
 
     def _finish(self, position: float, *, interrupted: bool) -> None:
         self._playing = None
+        self._pushed = 0.0
         self.on_playback_finished(playback_position=position, interrupted=interrupted)
 
 

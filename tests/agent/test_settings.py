@@ -28,8 +28,7 @@ def test_defaults_load_with_an_empty_environment(clean_env: Path) -> None:
     assert settings.turn_detector == "audio"
     assert settings.turn_detector_fallback == "vad-only"
     assert settings.llm_model is None
-    assert settings.stt_model == "deepgram/nova-3"
-    assert settings.tts_model == "cartesia/sonic-3"
+    assert (settings.effective_stt_model, settings.effective_tts_model) == ("local", "local")
     assert settings.ptt_transcript_timeout_seconds == 5.0
     assert settings.ptt_stt_flush_seconds == 2.0
     assert settings.ptt_max_press_seconds == 60.0
@@ -165,23 +164,43 @@ def test_choices_accept_any_letter_case(clean_env: Path, monkeypatch: pytest.Mon
     assert settings.turn_detector == "vad-only"
 
 
-def test_none_turns_inference_models_off(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_none_turns_models_off(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STT_MODEL", "none")
     monkeypatch.setenv("TTS_MODEL", "None")
     monkeypatch.setenv("LLM_MODEL", "NONE")
 
     settings = load_settings()
 
-    assert (settings.stt_model, settings.tts_model, settings.llm_model) == (None, None, None)
+    assert (settings.effective_stt_model, settings.effective_tts_model) == (None, None)
+    assert settings.llm_model is None
     assert settings.startup_warnings() == []
 
 
+def test_without_keys_speech_is_local_and_with_keys_livekit_inference(clean_env: Path) -> None:
+    keyless = load_settings()
+    keyed = load_settings(livekit_api_key="k", livekit_api_secret="s")
+    chosen = load_settings(livekit_api_key="k", livekit_api_secret="s", stt_model="LOCAL")
+
+    assert (keyless.effective_stt_model, keyless.effective_tts_model) == ("local", "local")
+    assert (keyed.effective_stt_model, keyed.effective_tts_model) == (
+        "deepgram/nova-3",
+        "cartesia/sonic-3",
+    )
+    assert (chosen.effective_stt_model, chosen.effective_tts_model) == (
+        "local",
+        "cartesia/sonic-3",
+    )
+    assert keyless.startup_warnings() == []
+
+
 def test_inference_models_without_credentials_are_warned_about(clean_env: Path) -> None:
-    warnings = load_settings(llm_model="openai/gpt-4.1-mini").startup_warnings()
+    warnings = load_settings(
+        llm_model="openai/gpt-4.1-mini", stt_model="deepgram/nova-3"
+    ).startup_warnings()
 
     assert len(warnings) == 2
     assert "LLM_MODEL" in warnings[0] and "LIVEKIT_API_KEY" in warnings[0]
-    assert "voice session types are refused" in warnings[1]
+    assert "STT_MODEL=deepgram/nova-3" in warnings[1] and "STT_MODEL=local" in warnings[1]
     assert load_settings(livekit_api_key="k", livekit_api_secret="s").startup_warnings() == []
 
 

@@ -1,20 +1,25 @@
 """A real AgentSession on fake models: text, push-to-talk and switching, driven by the app."""
 
+import asyncio
 import itertools
 
 import pytest
+from livekit.agents import vad
 
 from livekit.plugins.session_sync.testing import eventually
 
 from .conftest import Worker
+from .fakes import LateVAD
 
 TYPES = ["text", "voice-ptt", "voice-vad"]
 EXPECTED = {
-    # type: (framework turn detection, agent audio input, published turnDetection)
-    "text": ("manual", False, "none"),
-    "voice-ptt": ("manual", False, "client"),
-    "voice-vad": ("vad", True, "server"),
+    # type: (framework turn detection, agent audio input, published turnDetection,
+    #        endpointing minimum delay)
+    "text": ("manual", False, "none", 0.0),
+    "voice-ptt": ("manual", False, "client", 0.0),
+    "voice-vad": ("vad", True, "server", 0.5),
 }
+CLICK = 9  # a sound with no words: a breath, the button's click
 
 
 async def _reply(worker: Worker, count: int = 1) -> None:
@@ -47,6 +52,33 @@ async def test_push_to_talk_commits_the_press_and_answers_it(make_worker) -> Non
     assert worker.session.input.audio_enabled is False
     await _reply(worker)
     assert worker.llm.user_texts() == ["hello there"]
+
+
+async def test_sound_right_after_a_release_does_not_lose_the_press(make_worker) -> None:
+    # The VAD reports the click only after the release, inside the 0.5 s the framework's
+    # end-of-utterance path would have slept before committing a manual turn: upstream, that
+    # start of speech cancels the committed turn and drops later transcripts.
+    late_vad = LateVAD(sound=CLICK, lag=0.15)
+    worker: Worker = await make_worker("voice-ptt", voice_activity=late_vad)
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(2)
+    await worker.mic.say(CLICK, seconds=0.04)
+    await worker.client.call("session.ptt_end")
+    heard = [vad.VADEventType.START_OF_SPEECH, vad.VADEventType.END_OF_SPEECH]
+    await eventually(
+        lambda: late_vad.reported == heard, timeout=5, message="the VAD to hear the click"
+    )
+    await _reply(worker)
+    await eventually(lambda: worker.session.agent_state == "listening", message="the reply")
+    await asyncio.sleep(1.0)  # longer than any endpointing delay: a second answer would show
+    assert worker.llm.user_texts() == ["hello there"]
+    assert worker.tts.texts == ["echo: hello there"]
+
+    await worker.client.call("session.ptt_start")
+    await worker.mic.say(3)
+    await worker.client.call("session.ptt_end")
+    await _reply(worker, 2)
+    assert worker.llm.user_texts() == ["hello there", "switch me"]
 
 
 async def test_cancelled_press_is_never_answered(make_worker) -> None:
@@ -101,8 +133,9 @@ async def test_switching_type_keeps_history_and_matches_turn_taking(
     result = await worker.client.call("session.switch", {"sessionType": after})
     await worker.settle()
 
-    mode, audio_on, published = EXPECTED[after]
+    mode, audio_on, published, min_delay = EXPECTED[after]
     assert worker.session.turn_detection == mode
+    assert worker.session.options.endpointing["min_delay"] == min_delay
     assert worker.session.input.audio_enabled is audio_on
     assert result["turnDetection"] == published
     session = worker.client.session()
@@ -149,3 +182,25 @@ async def test_voice_type_chosen_at_join_without_speech_to_text_starts_as_text(
     worker: Worker = await make_worker("voice-vad", stt="none")
     assert worker.client.session()["type"] == "text"
     assert worker.session.input.audio_enabled is False
+
+
+async def test_voice_session_whose_speech_output_was_switched_off_is_repaired(
+    make_worker,
+) -> None:
+    worker: Worker = await make_worker("voice-ptt")
+    worker.session.output.set_audio_enabled(False)  # behind the synchronizer's back
+    assert worker.turns.observe().turn_detection == "none"
+    result = await worker.client.call("session.validate")
+    assert result["isValid"] is False
+    assert any("turn detection is none" in text for text in result["inconsistencies"])
+    assert worker.session.output.audio_enabled is True
+    assert worker.turns.observe().turn_detection == "client"
+
+
+async def test_turn_detection_the_agent_set_for_itself_counts_as_drift(make_worker) -> None:
+    worker: Worker = await make_worker("text")
+    worker.session.current_agent.turn_detection = "vad"
+    assert worker.turns.observe().turn_detection == "server"
+    result = await worker.client.call("session.validate")
+    assert result["isValid"] is False
+    assert any("turn detection is server" in text for text in result["inconsistencies"])

@@ -7,14 +7,20 @@ the other is a bug in the code or in the in-memory room, never a reason to skip.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from livekit import rtc
+from livekit import api, rtc
 
-from livekit.plugins.session_sync import LiveKitRoom, SessionSynchronizer, SyncOptions
+from livekit.plugins.session_sync import (
+    LiveKitRoom,
+    RoomMetadataStore,
+    SessionSynchronizer,
+    SyncOptions,
+)
 from livekit.plugins.session_sync.testing import (
     InMemoryRoom,
     InMemoryServer,
@@ -63,6 +69,10 @@ class Backend:
     async def leave(self, room: JoinedRoom) -> None:
         raise NotImplementedError
 
+    def metadata_store(self, room: JoinedRoom) -> RoomMetadataStore:
+        """The room's metadata as `room` sees it, written with the server API."""
+        raise NotImplementedError
+
     async def aclose(self) -> None:
         raise NotImplementedError
 
@@ -72,7 +82,8 @@ class MemoryBackend(Backend):
     timeout = 2.0
 
     def __init__(self) -> None:
-        self.server = InMemoryServer()
+        # Signalling a little behind data, and joins announced late, as on a real server.
+        self.server = InMemoryServer(join_delay=0.3, attribute_delay=0.01, echo_delay=0.01)
         self.room_name = "room-a"
 
     async def join(
@@ -107,6 +118,12 @@ class MemoryBackend(Backend):
         assert isinstance(room, InMemoryRoom)
         await room.disconnect()
         await self.server.settle()
+
+    def metadata_store(self, room: JoinedRoom) -> RoomMetadataStore:
+        return RoomMetadataStore(
+            read=lambda: self.server.metadata.get(self.room_name, ""),
+            write=functools.partial(self.server.update_room_metadata, self.room_name),
+        )
 
     async def aclose(self) -> None:
         self.server.delete_room(self.room_name)
@@ -158,6 +175,17 @@ class ServerBackend(Backend):
     async def leave(self, port: JoinedRoom) -> None:
         assert isinstance(port, LiveKitRoom)
         await self.rooms.pop(port).disconnect()
+
+    def metadata_store(self, port: JoinedRoom) -> RoomMetadataStore:
+        assert isinstance(port, LiveKitRoom)
+        room = self.rooms[port]
+
+        async def write(metadata: str) -> None:
+            async with self.info.api() as server_api:
+                request = api.UpdateRoomMetadataRequest(room=self.room_name, metadata=metadata)
+                await server_api.room.update_room_metadata(request)
+
+        return RoomMetadataStore(read=lambda: room.metadata, write=write)
 
     async def aclose(self) -> None:
         for room in self.rooms.values():

@@ -183,7 +183,7 @@ async def test_seq_grows_by_one_and_revisions_never_go_back(session: Session) ->
         if e["type"] == "session_state_sync"
     ]
     assert revisions == sorted(revisions)
-    assert final["session"] == client.session()
+    await session.seen(final["session"])  # attributes travel apart from events: they follow
 
 
 async def test_rejoining_app_gets_a_snapshot_of_the_running_session(session: Session) -> None:
@@ -216,3 +216,16 @@ async def test_full_reconnect_of_the_agent_republishes_its_attributes(session: S
     await session.until(lambda: client.agent_attributes().get("session.state") == "active")
     assert client.session()["sessionId"] == started["sessionId"]
     assert client.session()["revision"] >= started["revision"]
+
+
+async def test_data_sent_before_the_agent_knows_the_sender_is_answered(session: Session) -> None:
+    await _start(session, "text")
+    await session.backend.leave(session.user_room)
+    again = session.app(await session.backend.join(USER))
+    first = await again.reply(await again.send("session.snapshot"), timeout=session.backend.timeout)
+    # Announced late, the app's first data command may reach an agent that cannot tell who
+    # sent it: it is refused as retryable rather than dropped, and the retry goes through.
+    if first["type"] == "error":
+        assert first["error"]["details"]["reason"] == "unknown_sender"
+    reply = await again.request("session.snapshot", timeout=session.backend.timeout)
+    assert reply["type"] == "ack"

@@ -39,3 +39,15 @@ async def test_corrections_are_counted_by_check(harness: Harness) -> None:
     harness.turns.audio_input_enabled = False
     await harness.client.call("session.validate")
     assert _value("session_sync_inconsistencies_total", check="audio_input") == before + 1
+
+
+async def test_types_requested_by_attribute_are_counted_like_commands(harness: Harness) -> None:
+    name = "session_sync_commands_total"
+    ok_before = _value(name, method="session.requestedType", outcome="ok")
+    bad_before = _value(name, method="session.requestedType", outcome="invalid_params")
+    await harness.user_room.set_attributes({"session.requestedType": "voice-vad"})
+    await harness.settle()
+    await harness.user_room.set_attributes({"session.requestedType": "hologram"})
+    await harness.settle()
+    assert _value(name, method="session.requestedType", outcome="ok") == ok_before + 1
+    assert _value(name, method="session.requestedType", outcome="invalid_params") == bad_before + 1

@@ -189,26 +189,6 @@ async def test_user_leaving_mid_press_has_the_press_ended(harness: Harness) -> N
     assert harness.turns.calls[-1] == "commit"  # what was said is kept
 
 
-@pytest.mark.parametrize(
-    "options", [SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.05)]
-)
-async def test_leave_and_later_rejoin_reach_the_app_in_order(harness: Harness) -> None:
-    from livekit.plugins.session_sync.testing import SessionSyncClient
-
-    await harness.client.call("session.start", {"sessionType": "voice-ptt"})
-    await harness.client.call("session.ptt_start")
-    seen: list[str] = []
-    harness.sync.on_event(lambda e: seen.append(e.payload.trigger or ""))
-    await harness.user_room.disconnect()
-    await asyncio.sleep(0.06)  # the grace runs out while the release is still being made
-    back = SessionSyncClient(await harness.server.connect("room-a", "user"), "agent")
-    await eventually(lambda: "participant_rejoined" in seen, message="the rejoin")
-    assert seen.index("participant_left") < seen.index("participant_rejoined")
-    await harness.settle()
-    assert back.session()["state"] == "active"
-    assert not harness.sync.ptt_pressed
-
-
 async def test_user_back_within_the_grace_has_reconnected_not_left(harness: Harness) -> None:
     from livekit.plugins.session_sync.testing import SessionSyncClient
 
@@ -251,8 +231,11 @@ async def test_turning_periodic_sync_off_changes_nothing_else(harness: Harness) 
     harness.turns.audio_input_enabled = False  # drift, left for the timer to find
     before = harness.sync.config
     await harness.client.call("session.set_sync_enabled", {"enabled": False})
-    assert harness.sync.config == before
+    assert harness.sync.config.revision == before.revision + 1
+    after = harness.sync.config.model_dump(exclude={"revision"})
+    assert after == before.model_dump(exclude={"revision"})
     assert harness.sync.snapshot().sync_enabled is False
+    assert harness.turns.audio_input_enabled is False  # the drift is left alone
 
 
 async def test_failed_end_still_ends_the_session(harness: Harness) -> None:
@@ -350,7 +333,6 @@ async def test_events_lost_while_down_show_as_a_seq_gap_and_a_snapshot_heals_it(
 
 
 async def test_command_whose_caller_timed_out_still_completes(harness: Harness) -> None:
-    import asyncio
 
     from livekit import rtc
 

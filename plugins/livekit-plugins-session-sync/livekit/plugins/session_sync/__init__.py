@@ -36,6 +36,7 @@ from .protocol import (
     SessionSyncEvent,
     Snapshot,
 )
+from .resume import RoomMetadataStore, SessionRecord, SessionStore
 from .room import LiveKitRoom, RoomListener, RoomPort
 from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
@@ -56,9 +57,12 @@ __all__ = [
     "ProtocolError",
     "RoomConfig",
     "RoomListener",
+    "RoomMetadataStore",
     "RoomPort",
     "SessionConfig",
+    "SessionRecord",
     "SessionState",
+    "SessionStore",
     "SessionSyncEvent",
     "SessionSynchronizer",
     "SessionType",

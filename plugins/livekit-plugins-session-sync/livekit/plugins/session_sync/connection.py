@@ -5,15 +5,15 @@ by the owner under its lock like any command."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from .models import ConnectionState
-from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, SyncState
+from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, Step, SyncState
 from .policy import LIVE_STATES
-from .protocol import CommandResult, ProtocolError
+from .protocol import CommandResult
 from .room import INTENTIONAL_DISCONNECT_REASONS
+from .transitions import plan_ptt_release
 
 Planner = Callable[[SyncState], Plan]
 
@@ -64,6 +64,14 @@ def plan_disconnected(state: SyncState, reason: str | None) -> Plan:
     )
 
 
+def plan_left(state: SyncState) -> Plan:
+    steps: tuple[Step, ...] = ()
+    if state.ptt_pressed and state.live and state.config.type == "voice-ptt":
+        # The release will never come: keep what was said rather than listen on.
+        steps = plan_ptt_release(state, cancel=False).steps
+    return Plan((*steps, Emit("room_state_change")))
+
+
 def plan_joined(identity: str, trigger: str) -> Plan:
     return Plan((Republish(), SendSnapshot(identity), Emit("room_state_change", trigger)))
 
@@ -89,22 +97,18 @@ class ConnectionReactions:
         self._back.clear()
 
     async def leaving(self) -> None:
-        try:
-            await asyncio.wait_for(self._back.wait(), self._grace)
-            return  # back in time: a reconnect, not a leave
-        except TimeoutError:
-            pass
+        if self._grace > 0:
+            try:
+                await asyncio.wait_for(self._back.wait(), self._grace)
+                return  # back in time: a reconnect, not a leave
+            except TimeoutError:
+                pass
         if self._back.is_set() or not self._away:
             return  # came back as the grace ran out
         self._away, self._linked_left = False, True  # before any await: a join now waits
         async with self._order:
-            if self._owner.state.ptt_pressed:
-                # The release will never come: keep what was said rather than listen on.
-                with contextlib.suppress(ProtocolError):
-                    await self._owner.request("session.ptt_end", trigger="participant_left")
-            await self._owner.react(
-                lambda _: Plan((Emit("room_state_change"),)), "participant_left"
-            )
+            # One step under the lock: the release and the leave are told together.
+            await self._owner.react(plan_left, "participant_left")
 
     async def joined(self, identity: str, then: Callable[[], Awaitable[None]]) -> None:
         if self._away:

@@ -26,13 +26,13 @@ from .protocol import (
     CommandResult,
     ErrorCode,
     ProtocolError,
-    bounded_text,
     decode_request,
     decode_requested_type,
     decode_rpc,
     error_reply,
     request_id_of,
     rpc_code,
+    rpc_error_parts,
 )
 from .publisher import Publisher
 from .rate_limit import RateLimiter
@@ -90,6 +90,14 @@ class CommandGate:
                 self._room.unregister_rpc(method)
             except Exception:
                 logger.debug("unregistering %s failed", method, exc_info=True)
+
+    @property
+    def honoured_request(self) -> str | None:
+        return self._honoured_request
+
+    def honour(self, requested: str | None) -> None:
+        """Treat `requested` as acted on already (a previous agent did)."""
+        self._honoured_request = requested
 
     @property
     def tasks(self) -> set[asyncio.Task[None]]:
@@ -186,9 +194,8 @@ class CommandGate:
         except ProtocolError as e:
             self._refused(measured, e, data.caller_identity, data.method)
             # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
-            raise rtc.RpcError(
-                rpc_code(e.code), bounded_text(f"{e.code}: {e.message}", 250), json.dumps(e.details)
-            ) from None
+            message, details = rpc_error_parts(e)
+            raise rtc.RpcError(rpc_code(e.code), message, details) from None
         except Exception:
             self._failed(measured)
             raise rtc.RpcError(
@@ -211,6 +218,7 @@ class CommandGate:
                 trigger=f"attribute:{ATTR_REQUESTED_TYPE}",
             )
             self._honoured_request = requested
+            self._owner.note_record()
         except ProtocolError as e:
             self._refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
             self._publisher.reply(error_reply(e, request_id=None, method=e.method), sender)

@@ -44,7 +44,7 @@ class SyncState:
 @dataclass(frozen=True)
 class Commit:
     """Replace the state. With `changes` (even empty) the config gets a new revision and is
-    published; without, only the other fields change."""
+    published; without, only the other fields change (validation's own bookkeeping)."""
 
     changes: Mapping[str, Any] | None = None
     event: EventType | None = "session_state_sync"

@@ -18,6 +18,16 @@ TOPIC = "session-sync"
 
 # LiveKit's limit for one reliable data packet and for an RPC payload (15 KiB).
 MAX_PACKET_BYTES = 15 * 1024
+# LiveKit's limits for an RPC error: the message is cut at 256 bytes, the data at 15 KiB.
+MAX_RPC_ERROR_MESSAGE_BYTES = 256
+MAX_RPC_ERROR_DATA_BYTES = 15 * 1024
+# How deep a message may nest arrays and objects; a command needs 4 levels.
+MAX_NESTING = 32
+# What a refusal may echo of the input, and how many problems it lists.
+MAX_ECHO_CHARS = 64
+MAX_PROBLEMS = 20
+# An error reply's details past this size are replaced by a note that they were cut.
+MAX_DETAILS_BYTES = 4096
 
 EventType = Literal[
     "session_state_sync", "room_state_change", "connection_interruption", "session_inconsistency"
@@ -196,17 +206,29 @@ class RequestEnvelope(Params):
     v: int = PROTOCOL_VERSION
 
 
+def echo(value: Any) -> str:
+    """A client's value as an error may quote it: short, and always encodable."""
+    text = value if isinstance(value, str) else repr(value)
+    return bounded_text(text, MAX_ECHO_CHARS)
+
+
 def _describe(err: ValidationError) -> tuple[str, list[dict[str, Any]]]:
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(message)", "problem": e["msg"]}
-        for e in err.errors(include_url=False, include_input=False)
+    found = err.errors(include_url=False, include_input=False)
+    problems: list[dict[str, Any]] = [
+        {"field": echo(".".join(str(p) for p in e["loc"]) or "(message)"), "problem": e["msg"]}
+        for e in found[:MAX_PROBLEMS]
     ]
     text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-    return text, problems
+    if len(found) > MAX_PROBLEMS:
+        cut = f"{len(found) - MAX_PROBLEMS} more problems not listed"
+        problems.append({"field": "(more)", "problem": cut})
+        text += f"; and {cut}"
+    return bounded_text(text), problems
 
 
 def _check_size(payload: bytes | str, limit: int) -> bytes:
-    raw = payload.encode() if isinstance(payload, str) else payload
+    # surrogatepass: a str that is not valid Unicode is measured here and refused when parsed.
+    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
     if len(raw) > limit:
         raise ProtocolError(
             ErrorCode.PAYLOAD_TOO_LARGE,
@@ -216,11 +238,50 @@ def _check_size(payload: bytes | str, limit: int) -> bytes:
     return raw
 
 
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting before parsing: the parser would recurse once per level."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ProtocolError(
+                    ErrorCode.MALFORMED,
+                    f"nested more than {MAX_NESTING} levels deep",
+                    {"limit": MAX_NESTING},
+                )
+        elif ch in "]}":
+            depth -= 1
+
+
 def _parse_json(raw: bytes | str) -> Any:
+    """Exactly what the contract says: UTF-8 (no byte-order mark) JSON, nested at most
+    `MAX_NESTING` deep, whose text is valid Unicode (so any echo of it can be encoded)."""
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProtocolError(ErrorCode.MALFORMED, f"not valid JSON: {e}") from None
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as e:
+        raise ProtocolError(ErrorCode.MALFORMED, f"not UTF-8: {e.reason}") from None
+    _check_nesting(text)
+    try:
+        data = json.loads(text)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError(
+            ErrorCode.MALFORMED, "text escapes a lone surrogate; not valid Unicode"
+        ) from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ProtocolError(ErrorCode.MALFORMED, f"not valid JSON: {echo(str(e))}") from None
+    return data
 
 
 def decode_params(method: str, params: Any, request_id: str | None = None) -> Command:
@@ -228,15 +289,16 @@ def decode_params(method: str, params: Any, request_id: str | None = None) -> Co
     if params_type is None:
         raise ProtocolError(
             ErrorCode.UNKNOWN_METHOD,
-            f"unknown method {method!r}",
-            {"method": method, "known": list(METHODS)},
+            f"unknown method {echo(method)!r}",
+            {"method": echo(method), "known": list(METHODS)},
         )
     if not isinstance(params, dict):
         raise ProtocolError(
             ErrorCode.INVALID_PARAMS, f"params of {method} must be a JSON object", method=method
         )
     try:
-        parsed = params_type.model_validate(params)
+        # camelCase only, as the contract spells it; Python code may still use field names.
+        parsed = params_type.model_validate(params, by_alias=True, by_name=False)
     except ValidationError as e:
         text, problems = _describe(e)
         raise ProtocolError(
@@ -260,13 +322,14 @@ def decode_request(payload: bytes, *, limit: int = MAX_PACKET_BYTES) -> Command:
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.MALFORMED, "a message must be a JSON object")
     if data.get("type") != "request":
+        kind = echo(data.get("type"))
         raise ProtocolError(
             ErrorCode.UNKNOWN_TYPE,
-            f"unknown message type {data.get('type')!r}; the agent accepts 'request'",
-            {"type": data.get("type")},
+            f"unknown message type {kind!r}; the agent accepts 'request'",
+            {"type": kind},
         )
     try:
-        envelope = RequestEnvelope.model_validate(data)
+        envelope = RequestEnvelope.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as e:
         text, problems = _describe(e)
         raise ProtocolError(
@@ -290,7 +353,10 @@ def decode_requested_type(value: str, *, limit: int = MAX_PACKET_BYTES) -> Sessi
     try:
         return _SESSION_TYPE.validate_python(value)
     except ValidationError as e:
-        text, problems = _describe(e)
+        _, problems = _describe(e)
+        for problem in problems:
+            problem["field"] = ATTR_REQUESTED_TYPE
+        text = "; ".join(p["problem"] for p in problems)
         raise ProtocolError(
             ErrorCode.INVALID_PARAMS, f"bad {ATTR_REQUESTED_TYPE}: {text}", {"problems": problems}
         ) from None
@@ -299,8 +365,8 @@ def decode_requested_type(value: str, *, limit: int = MAX_PACKET_BYTES) -> Sessi
 def request_id_of(payload: bytes) -> str | None:
     """Best-effort request id from a message that failed to decode, so the error can name it."""
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = _parse_json(payload)
+    except ProtocolError:
         return None
     rid = data.get("id") if isinstance(data, dict) else None
     return rid if isinstance(rid, str) and len(rid) <= 64 else None
@@ -362,13 +428,31 @@ class ErrorReply(WireModel):
 
 
 def error_reply(err: ProtocolError, *, request_id: str | None, method: str | None) -> ErrorReply:
+    """An error reply that always fits in one packet, whatever the refused input was."""
     return ErrorReply(
         id=request_id,
         method=method,
         error=ErrorBody(
-            code=err.code, rpc_code=rpc_code(err.code), message=err.message, details=err.details
+            code=err.code,
+            rpc_code=rpc_code(err.code),
+            message=bounded_text(err.message),
+            details=bounded_details(err.details),
         ),
     )
+
+
+def bounded_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """Error details as sent: past `MAX_DETAILS_BYTES` they are replaced by a note."""
+    if len(json.dumps(details, ensure_ascii=False).encode()) <= MAX_DETAILS_BYTES:
+        return dict(details)
+    return {"truncated": True, "keys": sorted(details)[:MAX_PROBLEMS]}
+
+
+def rpc_error_parts(err: ProtocolError) -> tuple[str, str]:
+    """The message and data of an RPC error, within LiveKit's limits for each."""
+    message = bounded_bytes(f"{err.code}: {err.message}", MAX_RPC_ERROR_MESSAGE_BYTES)
+    data = json.dumps(bounded_details(err.details))
+    return message, bounded_bytes(data, MAX_RPC_ERROR_DATA_BYTES)
 
 
 CommandResult = SessionConfig | Snapshot | ValidationResult
@@ -377,6 +461,14 @@ CommandResult = SessionConfig | Snapshot | ValidationResult
 def bounded_text(text: str, limit: int = 300) -> str:
     """Bounded text for the wire: an event must always fit in one data packet."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bounded_bytes(text: str, limit: int) -> str:
+    """Text whose UTF-8 encoding is at most `limit` bytes, cut at a character boundary."""
+    raw = text.encode()
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - len("…".encode())].decode(errors="ignore") + "…"
 
 
 def encode(message: WireModel) -> bytes:

@@ -1,8 +1,11 @@
 """Everything the agent sends: attributes, numbered events, snapshots and replies.
 
-The owner only enqueues, while it holds the session lock; one sender task, owned here and
-cancelled on close, sends in order outside that lock. A send that fails is retried a few
-times, then given up, so one bad packet cannot hold back every later event.
+The owner only enqueues, while it holds the session lock; two sender tasks, owned here and
+cancelled on close, send outside that lock: one for data (events, snapshots, replies, in
+order) and one for attributes (only the latest matters). They are apart because LiveKit
+carries them apart (data channel and signalling), so a slow attribute update must not hold
+back events or replies. A send that fails is retried a few times, then given up, so one bad
+packet cannot hold back every later event.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class Publisher:
         self._done = 0  # every item up to this index was sent or given up
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
-        self._sender: asyncio.Task[None] | None = None
+        self._attributes_ready = asyncio.Event()
+        self._senders: list[asyncio.Task[None]] = []
 
     @property
     def seq(self) -> int:
@@ -72,14 +76,17 @@ class Publisher:
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
     def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_loop(), name="session-sync-sender")
+        self._senders = [
+            asyncio.create_task(self._send_loop(), name="session-sync-sender"),
+            asyncio.create_task(self._attribute_loop(), name="session-sync-attributes"),
+        ]
 
     async def aclose(self) -> None:
-        """Send what is queued (for at most the I/O timeout), then stop the sender."""
+        """Send what is queued (for at most the I/O timeout), then stop the senders."""
         await self.drained()
-        if self._sender is not None:
-            self._sender.cancel()
-            await asyncio.gather(self._sender, return_exceptions=True)
+        for sender in self._senders:
+            sender.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
         for _, waiter in self._waiters:
             waiter.cancel()
 
@@ -91,8 +98,8 @@ class Publisher:
         if self._attributes is not None:  # not sent yet: send the latest in its place
             self._attributes.attributes = dict(attributes)
         else:
-            self._attributes = _Outgoing(self._next_index(), attributes=dict(attributes))
-        self._wake.set()
+            self._attributes = _Outgoing(0, attributes=dict(attributes))
+        self._attributes_ready.set()
 
     def emit(
         self,
@@ -150,8 +157,8 @@ class Publisher:
         return merged
 
     async def drained(self) -> None:
-        """Wait until everything queued so far is sent or given up (or the link is down),
-        so that a reply follows the events its command caused."""
+        """Wait until every message queued so far is sent or given up (or the link is down),
+        so that a reply follows the events its command caused. Attributes travel apart."""
         mark = self._indices
         if self._done >= mark or not self._connected():
             return
@@ -179,35 +186,37 @@ class Publisher:
         self._outbox.append(item)  # a full outbox drops its oldest item
         self._wake.set()
 
-    def _next(self) -> _Outgoing | None:
-        """The oldest item queued, attributes included."""
-        head = self._outbox[0] if self._outbox else None
-        attributes = self._attributes
-        if attributes is not None and (head is None or attributes.index < head.index):
-            self._attributes, self._sending_attributes = None, attributes
-            return attributes
-        return head
-
     async def _send_loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._connected() and (item := self._next()) is not None:
+            while self._connected() and self._outbox:
+                item = self._outbox[0]
                 sent = await self._send(item)
-                self._sending_attributes = None
                 if sent or item.failures >= self._max_attempts:
                     if not sent:
                         logger.error("gave up sending a session-sync message")
                     self._finish(item)
                     continue
-                if item.attributes is not None:
-                    if self._attributes is not None:
-                        self._finish(item)  # newer attributes replace it
-                        continue
-                    self._attributes = item
                 await asyncio.sleep(self._retry_delay * item.failures)
             if not self._connected():
                 self._release_waiters()
+
+    async def _attribute_loop(self) -> None:
+        while True:
+            await self._attributes_ready.wait()
+            self._attributes_ready.clear()
+            while self._connected() and (item := self._attributes) is not None:
+                self._attributes, self._sending_attributes = None, item
+                sent = await self._send(item)
+                self._sending_attributes = None
+                if sent or item.failures >= self._max_attempts:
+                    if not sent:
+                        logger.error("gave up setting the session attributes")
+                    continue
+                if self._attributes is None:  # nothing newer: try this one again
+                    self._attributes = item
+                await asyncio.sleep(self._retry_delay * item.failures)
 
     async def _send(self, item: _Outgoing) -> bool:
         try:

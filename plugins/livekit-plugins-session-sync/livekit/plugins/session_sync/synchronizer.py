@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from . import metrics
@@ -44,6 +45,7 @@ from .protocol import (
     encode_attributes,
 )
 from .publisher import EventCallback, Publisher
+from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
 from .room import RoomPort
 from .transitions import Incoming, plan_command, resolve
 from .turn_taking import PressGuard, TurnTakingDriver, TurnTakingPort, TurnTakingTarget
@@ -60,7 +62,10 @@ class SessionSynchronizer:
         turn_taking: TurnTakingPort | None = None,
         linked_identity: str | None = None,
         options: SyncOptions | None = None,
+        store: SessionStore | None = None,
     ) -> None:
+        """`store` keeps a record of the session outside the agent, so that an agent that
+        replaces this one (after a crash) continues the session (see `resume`)."""
         self._room = room
         self._turns = TurnTakingDriver(turn_taking)
         self._opts = options or SyncOptions()
@@ -81,6 +86,9 @@ class SessionSynchronizer:
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
         self._press_guard = PressGuard(self._opts.max_press_seconds, self._release_stuck_press)
+        self._keeper = (
+            RecordKeeper(store, io_timeout=self._opts.io_timeout) if store is not None else None
+        )
         self._started = False
         self._closed = False
 
@@ -134,11 +142,14 @@ class SessionSynchronizer:
         if self._started:
             raise RuntimeError("SessionSynchronizer already started")
         self._started = True
+        resumed = self._resume_record()
         self._publisher.start()
         self._gate.open()
         await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
         self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
-        if session_type is not None:
+        if resumed is not None:
+            await continue_session(self, resumed)
+        elif session_type is not None:
             try:
                 await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
             except ProtocolError as e:
@@ -146,6 +157,23 @@ class SessionSynchronizer:
                 logger.error("could not start the %s session: %s", session_type, e.message)
         if self._gate.linked is not None:
             await self._gate.requested_type_from_room(self._gate.linked)
+
+    def _resume_record(self) -> SessionRecord | None:
+        """The session a previous agent left running: continue from above its revisions."""
+        if self._keeper is None:
+            return None
+        record = self._keeper.load()
+        if record is not None:
+            config = self._state.config.model_copy(update={"revision": record.revision_ceiling})
+            self._state = replace(self._state, config=config)
+            self._gate.honour(record.honoured_request)
+        self._keeper.start()
+        return record
+
+    def note_record(self) -> None:
+        """Bring the kept record up to date (a no-op without a store)."""
+        if self._keeper is not None:
+            self._keeper.note(self._state, self._gate.honoured_request)
 
     async def aclose(self) -> None:
         if self._closed:
@@ -163,6 +191,8 @@ class SessionSynchronizer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._keeper is not None:
+            await self._keeper.aclose()
         await self._publisher.aclose()
 
     async def request(
@@ -239,8 +269,9 @@ class SessionSynchronizer:
         try:
             revision = self.config.revision
             result = await self._dispatch(command, trigger)
-            validated_itself = command.method in ("session.validate", "session.sync")
-            if not validated_itself and self.config.revision != revision:
+            # Validation and its switch do not change the session's shape: no check after.
+            no_check = ("session.validate", "session.sync", "session.set_sync_enabled")
+            if command.method not in no_check and self.config.revision != revision:
                 await self._validate_and_correct("after_change")
             return self.config if isinstance(result, SessionConfig) else result
         except TransitionError as e:
@@ -303,6 +334,7 @@ class SessionSynchronizer:
         before = self._state
         connected = self._room.connection_state == "connected"
         self._state = apply_commit(before, commit, connected=connected)
+        self.note_record()
         if self._state.ptt_pressed and not before.ptt_pressed:
             self._press_guard.arm()
         elif before.ptt_pressed and not self._state.ptt_pressed:
@@ -336,6 +368,8 @@ class SessionSynchronizer:
             await self._turns.apply(wanted)
         except Exception as e:
             logger.exception("turn-taking change failed", extra={"trigger": trigger})
+            # `error` is not a live state: the microphone goes off before it is published.
+            await self._turns.silence(cancel_press=False, trigger=trigger)
             if self.config.state != "error":
                 failed = Commit({"state": "error"}, detail=bounded_text(str(e)), ptt_pressed=False)
                 await self._commit(failed, f"{trigger}:failed")

@@ -88,14 +88,21 @@ def _check_available(ctx: Context, session_type: SessionType) -> None:
         )
 
 
-def _check_room_config(room_config: RoomConfig | None, session_type: SessionType) -> None:
+def _check_room_config(
+    room_config: RoomConfig | None, session_type: SessionType, session_id: str
+) -> None:
+    """Every way the app's connection settings contradict the session, reported together."""
     if room_config is None:
         return
     problems = room_config_contradictions(room_config, session_type)
+    if room_config.session_id != session_id:
+        problems.insert(
+            0, f"roomConfig.sessionId {room_config.session_id!r} is not the session {session_id!r}"
+        )
     if problems:
         raise ProtocolError(
             ErrorCode.INVALID_PARAMS,
-            "roomConfig contradicts the session type: " + "; ".join(problems),
+            "roomConfig contradicts the session: " + "; ".join(problems),
             {"problems": problems},
         )
 
@@ -113,17 +120,11 @@ def plan_start(state: SyncState, p: StartSessionParams, ctx: Context) -> Plan:
             {"state": current.state, "allowed": ["session.switch", "session.end"]},
         )
     check_transition(current.state, "syncing")
-    _check_room_config(p.room_config, p.session_type)
-    _check_available(ctx, p.session_type)
     session_id = (
         p.session_id or (p.room_config.session_id if p.room_config else None) or ctx.new_session_id
     )
-    if p.room_config is not None and p.room_config.session_id != session_id:
-        raise ProtocolError(
-            ErrorCode.INVALID_PARAMS,
-            f"roomConfig.sessionId {p.room_config.session_id!r} "
-            f"differs from sessionId {session_id!r}",
-        )
+    _check_room_config(p.room_config, p.session_type, session_id)
+    _check_available(ctx, p.session_type)
     started = {
         **type_fields(p.session_type),
         "started_at": ctx.now,
@@ -144,20 +145,14 @@ def plan_start(state: SyncState, p: StartSessionParams, ctx: Context) -> Plan:
 
 def plan_switch(state: SyncState, p: SwitchSessionParams, ctx: Context) -> Plan:
     _require_live(state, "switch the session type")
-    _check_room_config(p.room_config, p.session_type)
-    _check_available(ctx, p.session_type)
     current = state.config
+    _check_room_config(p.room_config, p.session_type, current.session_id)
+    _check_available(ctx, p.session_type)
     if p.session_type == current.type and current.state == "active":
         # Nothing to switch: keep a held press and the turn-taking as they are.
         if p.room_config is None:
             return Plan()
-        return Plan((Commit(event=None, room_config=p.room_config),))
-    if p.room_config is not None and p.room_config.session_id != current.session_id:
-        raise ProtocolError(
-            ErrorCode.INVALID_PARAMS,
-            f"roomConfig.sessionId {p.room_config.session_id!r} is not this session "
-            f"({current.session_id!r})",
-        )
+        return Plan((Commit({}, room_config=p.room_config),))
     # A text session has no microphone to mute; voice types keep the user's choice.
     muted = current.is_muted and p.session_type != "text"
     room_config: RoomConfig | Keep | None = KEEP if p.room_config is None else p.room_config
@@ -190,10 +185,11 @@ def plan_end(state: SyncState) -> Plan:
         )
     check_transition(current.state, "ending")
     ended = {**type_fields(None), "state": "idle", "started_at": None, "is_muted": False}
+    # The microphone goes off before `ending` is published: no one listens outside a session.
     return Plan(
         (
-            Commit({"state": "ending"}),
             Silence(cancel_press=state.ptt_pressed),
+            Commit({"state": "ending"}),
             Commit(ended, ptt_pressed=False, room_config=None),
         )
     )
@@ -268,7 +264,7 @@ def plan_command(state: SyncState, command: Command, ctx: Context) -> Plan:
         case "session.ptt_end" | "session.ptt_cancel":
             return plan_ptt_release(state, cancel=command.method == "session.ptt_cancel")
         case "session.set_sync_enabled" if isinstance(p, SetSyncEnabledParams):
-            return Plan((Commit(event=None, sync_enabled=p.enabled),))
+            return Plan((Commit({}, sync_enabled=p.enabled),))
     raise ProtocolError(ErrorCode.UNKNOWN_METHOD, f"unknown method {command.method!r}")
 
 

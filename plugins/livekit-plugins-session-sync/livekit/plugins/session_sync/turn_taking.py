@@ -94,12 +94,16 @@ class TurnTakingDriver:
             return
         if cancel_press:
             await self.user_turn("cancel_user_turn", trigger)
-        try:
-            await self._port.apply(SILENT)
-        except Exception:
-            logger.exception(
-                "turning the agent's turn-taking off failed", extra={"trigger": trigger}
-            )
+        for attempt in (1, 2):  # once more: a session must not be left listening
+            try:
+                await self._port.apply(SILENT)
+                return
+            except Exception:
+                logger.exception(
+                    "turning the agent's turn-taking off failed (attempt %d)",
+                    attempt,
+                    extra={"trigger": trigger},
+                )
 
 
 class PressGuard:

@@ -60,6 +60,8 @@ class InMemoryServer:
         self._pending = 0
         self._signal_tail: dict[int, float] = {}  # per receiver: when its last signal arrives
         self.listener_errors = 0  # exceptions raised by listeners (logged, never propagated)
+        self.metadata: dict[str, str] = {}
+        """Each room's metadata, as the server API sets it."""
 
     async def connect(
         self,
@@ -88,6 +90,11 @@ class InMemoryServer:
             older._leave("DUPLICATE_IDENTITY")
         client._admit(members)
         return client
+
+    async def update_room_metadata(self, room_name: str, metadata: str) -> None:
+        """As the server API's UpdateRoomMetadata."""
+        await asyncio.sleep(0)
+        self.metadata[room_name] = metadata
 
     def identities(self, room_name: str) -> list[str]:
         """Who is in the room now, as the server sees it (reconnecting participants included)."""

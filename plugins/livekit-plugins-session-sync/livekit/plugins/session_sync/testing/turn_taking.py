@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ..models import SessionType, TurnDetection
 from ..turn_taking import TurnTakingObservation, TurnTakingTarget
 
 
 class InMemoryTurnTaking:
-    def __init__(self) -> None:
+    """`delay`: seconds each `apply` takes, as a real session's does; while it runs, other
+    commands, room events and sends interleave. None (the default) never yields."""
+
+    def __init__(self, *, delay: float | None = None) -> None:
+        self.delay = delay
+        self.applying = 0  # `apply` calls under way
         self.turn_detection: TurnDetection = "none"
         self.audio_input_enabled = False
         self.user_turn_open = False
@@ -29,6 +36,12 @@ class InMemoryTurnTaking:
         self.calls.append(
             f"apply:{target.session_type}:{target.turn_detection}:{target.audio_input_enabled}"
         )
+        if self.delay is not None:
+            self.applying += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.applying -= 1
         if self.fail_next_apply is not None:
             err, self.fail_next_apply = self.fail_next_apply, None
             raise err

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The clients' checks, after clients/install.sh. No network needed.
+#
+#   clients/ci-test.sh          contract check, type checks, unit tests, builds, browser tests
+#   clients/ci-test.sh unit     everything but the browser tests
+#   clients/ci-test.sh e2e      the browser tests only (the page must be built)
+#
+# The browser tests need LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET and a LiveKit
+# server running there; they start and stop the worker and the page's endpoint themselves.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+what="${1:-all}"
+export PATH="$HOME/.local/bin:$PATH"
+if command -v uv >/dev/null 2>&1; then PY=(uv run --no-sync python); else PY=(.venv/bin/python); fi
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+  echo "==> contract: docs/schema and clients/ts/src/generated match the plugin's models"
+  "${PY[@]}" scripts/gen_contract.py --check
+  echo "==> clients/ts: tsc --strict (including the seed type check)"
+  npm --prefix clients/ts run --silent typecheck
+  echo "==> clients/ts: unit tests"
+  npm --prefix clients/ts test --silent
+  echo "==> clients/ts: build"
+  npm --prefix clients/ts run --silent build
+  echo "==> clients/web: type check and build"
+  npm --prefix clients/web run --silent build
+fi
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+  echo "==> clients/web: browser tests against $LIVEKIT_URL"
+  npm --prefix clients/web run --silent test:e2e
+fi

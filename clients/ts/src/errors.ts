@@ -1,0 +1,108 @@
+import { ERROR_RPC_CODES } from './generated/index.js';
+import type { ProtocolErrorCode, SessionSyncMethod } from './generated/index.js';
+
+/**
+ * Codes for failures outside the agent's protocol: no agent to call, LiveKit's own RPC
+ * errors (1400-1505), or a reply the client could not read.
+ */
+export type TransportErrorCode =
+  | 'no_agent'
+  | 'unsupported_method'
+  | 'recipient_not_found'
+  | 'request_payload_too_large'
+  | 'unsupported_server'
+  | 'unsupported_version'
+  | 'application_error'
+  | 'connection_timeout'
+  | 'response_timeout'
+  | 'recipient_disconnected'
+  | 'response_payload_too_large'
+  | 'send_failed'
+  | 'bad_response'
+  | 'livekit_error';
+
+export type SessionSyncErrorCode = ProtocolErrorCode | TransportErrorCode;
+
+const LIVEKIT_CODES: Record<number, TransportErrorCode> = {
+  1400: 'unsupported_method',
+  1401: 'recipient_not_found',
+  1402: 'request_payload_too_large',
+  1403: 'unsupported_server',
+  1404: 'unsupported_version',
+  1500: 'application_error',
+  1501: 'connection_timeout',
+  1502: 'response_timeout',
+  1503: 'recipient_disconnected',
+  1504: 'response_payload_too_large',
+  1505: 'send_failed',
+};
+
+const PROTOCOL_BY_RPC = new Map<number, ProtocolErrorCode>(
+  Object.entries(ERROR_RPC_CODES).map(([code, rpc]) => [rpc, code as ProtocolErrorCode]),
+);
+
+/** Codes after which the command may still have run on the agent: its reply was lost. */
+const REPLY_LOST: ReadonlySet<SessionSyncErrorCode> = new Set([
+  'connection_timeout',
+  'response_timeout',
+  'recipient_disconnected',
+  'response_payload_too_large',
+  'send_failed',
+]);
+
+/** A command that failed: refused by the agent (a protocol code) or lost on the way. */
+export class SessionSyncError extends Error {
+  override readonly name = 'SessionSyncError';
+  /** The protocol's error code (`invalid_transition`, …) or a transport code. */
+  readonly code: SessionSyncErrorCode;
+  /** The RPC error code (2400-2503 from the agent, 1400-1505 from LiveKit); null if none. */
+  readonly rpcCode: number | null;
+  /** The agent's `details` (`problems`, `state`, `allowed`, …); `{}` when there are none. */
+  readonly details: Record<string, unknown>;
+  readonly method: SessionSyncMethod;
+
+  constructor(
+    method: SessionSyncMethod,
+    code: SessionSyncErrorCode,
+    message: string,
+    rpcCode: number | null = null,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.method = method;
+    this.code = code;
+    this.rpcCode = rpcCode;
+    this.details = details;
+  }
+
+  /** True when the agent refused the command: the session was left as it was. */
+  get isProtocolError(): boolean {
+    return this.code in ERROR_RPC_CODES;
+  }
+
+  /** True when no reply came back but the command may have run (read the session again). */
+  get replyLost(): boolean {
+    return REPLY_LOST.has(this.code);
+  }
+
+  /** From an error thrown by `performRpc`. */
+  static fromRpc(method: SessionSyncMethod, err: unknown): SessionSyncError {
+    const e = err as { code?: unknown; message?: unknown; data?: unknown };
+    const rpcCode = typeof e?.code === 'number' ? e.code : null;
+    const message = typeof e?.message === 'string' ? e.message : String(err);
+    let details: Record<string, unknown> = {};
+    if (typeof e?.data === 'string' && e.data) {
+      try {
+        const parsed: unknown = JSON.parse(e.data);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+          details = parsed as Record<string, unknown>;
+        }
+      } catch {
+        details = { data: e.data };
+      }
+    }
+    const code: SessionSyncErrorCode =
+      (rpcCode !== null && (PROTOCOL_BY_RPC.get(rpcCode) ?? LIVEKIT_CODES[rpcCode])) || 'livekit_error';
+    return new SessionSyncError(method, code, message, rpcCode, details);
+  }
+}

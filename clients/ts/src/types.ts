@@ -1,0 +1,127 @@
+// The session as an app uses it, derived from the wire types generated from the agent's
+// models (./generated). Derived rather than written out, so a change to the models shows
+// up here, and in the seed-compatibility check (test/contract), as a type error.
+import type * as wire from './generated/index.js';
+
+export type WireSessionConfig = wire.SessionConfig;
+export type SessionType = NonNullable<wire.SessionConfig['type']>;
+export type SessionState = wire.SessionConfig['state'];
+export type TurnDetection = wire.SessionConfig['turnDetection'];
+export type VoiceMode = NonNullable<wire.SessionConfig['voiceMode']>;
+export type SessionSyncEventType = wire.SessionSyncEvent['type'];
+export type RoomConfig = wire.RoomConfig;
+export type StoredRoomConfig = wire.StoredRoomConfig;
+export type ErrorCode = wire.ErrorCode;
+
+/** Wire fields that carry an ISO 8601 time; the client turns them into `Date`. */
+export const DATE_FIELDS = ['startedAt', 'lastSyncAt'] as const;
+type DateField = (typeof DATE_FIELDS)[number];
+
+/** Nullable wire fields that keep `null` in the app's form (the seed's `type` and `startedAt`). */
+type KeepsNull = 'type' | 'startedAt';
+type NullableKeys<T> = { [K in keyof T]-?: null extends T[K] ? K : never }[keyof T];
+/** Nullable wire fields that the seed declares optional: `null` on the wire, absent here. */
+export type OmittedWhenNull = Exclude<NullableKeys<WireSessionConfig>, KeepsNull>;
+
+type AppValue<K, V> = K extends DateField ? Date | Extract<V, null> : V;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The agent's session in the seed's shape: `startedAt`/`lastSyncAt` are `Date`s, and fields
+ * the agent sends as `null` where the seed has an optional field (`voiceMode`, `roomId`,
+ * `lastSyncAt`) are left out. Plus `sessionId` and `revision`.
+ */
+export type SessionConfig = Simplify<
+  {
+    [K in Exclude<keyof WireSessionConfig, OmittedWhenNull>]: AppValue<K, WireSessionConfig[K]>;
+  } & {
+    [K in OmittedWhenNull]?: AppValue<K, NonNullable<WireSessionConfig[K]>>;
+  }
+>;
+
+/** The agent's own link, as `payload.roomState.connectionState` reports it. */
+export type AgentConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** What the agent sees when it emits an event (`payload.roomState`). */
+export interface RoomState {
+  roomId?: string;
+  connectionState?: AgentConnectionState;
+  /** The agent's actual turn detection, when it has turn-taking. */
+  turnDetection?: TurnDetection;
+  /** Whether the agent listens to the user's audio now, when it has turn-taking. */
+  audioInputEnabled?: boolean;
+}
+
+/** Where an event came from: the agent, or this client noticing its own connection change. */
+export type SessionSyncEventSource = 'agent' | 'client';
+
+/**
+ * One of the seed's four session-sync events. Events from the agent carry its `seq`;
+ * events the client makes (its own link interrupted or restored, the agent joining or
+ * leaving) have `seq: null` and `source: 'client'`.
+ */
+export interface SessionSyncEvent {
+  type: SessionSyncEventType;
+  seq: number | null;
+  source: SessionSyncEventSource;
+  payload: Simplify<
+    Omit<wire.EventPayload, 'frontendState' | 'roomState' | 'detail'> & {
+      frontendState: SessionConfig;
+      roomState?: RoomState;
+      detail?: string;
+    }
+  >;
+}
+
+/** The seed's `SessionValidationResult`, as `session.validate` returns it. */
+export type SessionValidationResult = Simplify<
+  Omit<wire.ValidationResult, 'corrections'> & { corrections: Partial<SessionConfig> }
+>;
+
+/** A snapshot of the agent's session (`session.snapshot`), in the app's form. */
+export type SessionSnapshot = Simplify<
+  Omit<wire.Snapshot, 'session' | 'type' | 'v'> & { session: SessionConfig }
+>;
+
+/** The client's own connection to the room. */
+export type ConnectionStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+export interface AgentInfo {
+  identity: string;
+  sid: string;
+}
+
+/**
+ * Everything the client knows, as one immutable value. A new object is made on every
+ * change, so it can be compared by reference (`useSyncExternalStore`, signals, stores).
+ */
+export interface SessionSyncState {
+  /** The agent's session; `null` until an agent with a session is found. */
+  session: SessionConfig | null;
+  /** The same session as the agent sent it. */
+  wire: WireSessionConfig | null;
+  /** The seq of the last event applied in order (or of the last snapshot). */
+  seq: number | null;
+  /** Push-to-talk held, as the agent knows it. */
+  pushToTalk: boolean;
+  /** The agent's periodic validation, from the last snapshot. */
+  syncEnabled: boolean | null;
+  /** The stored room config, from the last snapshot. */
+  roomConfig: StoredRoomConfig | null;
+  /** The agent participant followed, found by its kind. */
+  agent: AgentInfo | null;
+  /** This client's connection to the room. */
+  connection: ConnectionStatus;
+  /** What the agent saw in its latest event. */
+  roomState: RoomState | null;
+  /** Whether the agent listens to the user's audio, from its latest event. */
+  agentListening: boolean | null;
+  /** The last `session.validate` result and when it came. */
+  lastValidation: { result: SessionValidationResult; at: Date } | null;
+  /** A snapshot has been asked for and not yet applied. */
+  resyncing: boolean;
+  /** Times this client's link came back after an interruption. */
+  reconnects: number;
+  /** Times the client had to take a snapshot because events were missing. */
+  gaps: number;
+}

@@ -1,0 +1,288 @@
+import { RpcError } from 'livekit-client';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { SessionSync, SessionSyncError } from '../src/index.js';
+import type { SessionConfig, SessionSyncEvent } from '../src/index.js';
+import { ParticipantKind } from './fake-room.js';
+import { AgentReplay, agentTraffic, configOf, flush, isEvent, recording } from './replay.js';
+import type { Entry } from './replay.js';
+
+const firstAgent = agentTraffic((e) => e.step.startsWith('agent-1'));
+const lastConfig = (entries: Entry[]) => entries.map(configOf).filter((c) => c !== undefined).at(-1)!;
+const eventSeqs = (entries: Entry[]) => entries.filter(isEvent).map((e) => e.message!.seq!);
+
+let open: SessionSync[] = [];
+afterEach(() => {
+  open.forEach((s) => s.dispose());
+  open = [];
+});
+
+function follow(replay: AgentReplay) {
+  const session = new SessionSync(replay.room.asRoom(), { resyncRetryDelay: 5 });
+  open.push(session);
+  const events: SessionSyncEvent[] = [];
+  const revisions: number[] = [];
+  session.onSessionSync((e) => events.push(e));
+  session.on('sessionChanged', (s: SessionConfig | null) => s && revisions.push(s.revision));
+  return { session, events, revisions, agentEvents: () => events.filter((e) => e.source === 'agent') };
+}
+
+async function playStepwise(replay: AgentReplay, entries: Entry[], deliver: (e: Entry, i: number) => boolean = () => true) {
+  for (const [i, e] of entries.entries()) {
+    replay.happen(e);
+    if (deliver(e, i)) replay.deliver(e);
+    await flush();
+  }
+}
+
+describe('following the agent', () => {
+  it('shows the session the agent publishes, with times as Dates and seed-optional fields left out', async () => {
+    const replay = new AgentReplay();
+    const { session } = follow(replay);
+    await playStepwise(replay, firstAgent.slice(0, firstAgent.findIndex((e) => e.step === 'agent-1:switch-ptt')));
+    const config = session.getSessionConfig()!;
+    expect(config.type).toBe('text');
+    expect(config.state).toBe('active');
+    expect(config.startedAt).toBeInstanceOf(Date);
+    expect('voiceMode' in config).toBe(false);
+    expect('lastSyncAt' in config).toBe(false);
+    expect(config.roomId).toBe(recording.room);
+    expect(session.getState().agent?.identity).toBe('agent-1');
+  });
+
+  it('ends at the agent\'s final session and delivers every event once, in order', async () => {
+    const replay = new AgentReplay();
+    const { session, agentEvents } = follow(replay);
+    const run = firstAgent.filter((e) => e.kind !== 'left');
+    await playStepwise(replay, run);
+    expect(session.getState().wire).toEqual(lastConfig(run));
+    expect(agentEvents().map((e) => e.seq)).toEqual(eventSeqs(run));
+    expect(session.getState().seq).toBe(Math.max(...eventSeqs(run)));
+    expect(session.getState().gaps).toBe(0);
+  });
+
+  it('shows the agent listening or not from its latest event', async () => {
+    const replay = new AgentReplay();
+    const { session } = follow(replay);
+    const upTo = (step: string) => firstAgent.findIndex((e) => e.step === step);
+    await playStepwise(replay, firstAgent.slice(0, upTo('agent-1:ptt-end')));
+    expect(session.getState().pushToTalk).toBe(true);
+    expect(session.getState().agentListening).toBe(true);
+    await playStepwise(replay, firstAgent.slice(upTo('agent-1:ptt-end'), upTo('agent-1:mute')));
+    expect(session.getState().pushToTalk).toBe(false);
+    expect(session.getState().agentListening).toBe(false);
+  });
+
+  it('reports a drift the agent found and corrected as session_inconsistency', async () => {
+    const replay = new AgentReplay();
+    const { agentEvents } = follow(replay);
+    await playStepwise(replay, firstAgent);
+    const found = agentEvents().filter((e) => e.type === 'session_inconsistency');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.payload.trigger).toBe('session.validate:audio_input');
+    expect(found[0]!.payload.detail).toMatch(/audio input/i);
+    expect(found[0]!.payload.frontendState.inconsistencyDetected).toBe(true);
+  });
+});
+
+describe('an unreliable network', () => {
+  it('delivers each event once when packets arrive twice', async () => {
+    const replay = new AgentReplay();
+    const { session, agentEvents } = follow(replay);
+    const doubled = firstAgent.filter((e) => e.kind !== 'left').flatMap((e) => (e.kind === 'data' ? [e, e] : [e]));
+    await playStepwise(replay, doubled);
+    expect(agentEvents().map((e) => e.seq)).toEqual(eventSeqs(firstAgent));
+    expect(session.getState().gaps).toBe(0);
+  });
+
+  it('takes a snapshot when events are lost and ends at the agent\'s session', async () => {
+    const replay = new AgentReplay();
+    const { session, agentEvents } = follow(replay);
+    const lost = new Set([4, 5, 6, 7]);
+    const run = firstAgent.filter((e) => e.kind !== 'left');
+    // The events and the attribute updates of those commits never arrive.
+    let dropping = false;
+    await playStepwise(replay, run, (e) => {
+      if (isEvent(e)) dropping = lost.has(e.message!.seq!);
+      else if (e.kind === 'attributes') return !lost.has(Number(e.changed?.['session.revision']) ) && !dropping;
+      return !dropping;
+    });
+    expect(session.getState().gaps).toBeGreaterThanOrEqual(1);
+    expect(replay.snapshotRequests).toBeGreaterThanOrEqual(2); // on joining, then for the gap
+    expect(session.getState().wire).toEqual(lastConfig(run));
+    expect(session.getState().seq).toBe(Math.max(...eventSeqs(run)));
+    expect(agentEvents().some((e) => lost.has(e.seq!))).toBe(false);
+  });
+
+  it('never goes back to an older revision when events arrive out of order', async () => {
+    const replay = new AgentReplay();
+    const { session, revisions } = follow(replay);
+    const run = firstAgent.filter((e) => e.kind !== 'left' && e.kind !== 'attributes');
+    // Swap every pair of consecutive data packets.
+    const shuffled = [...run];
+    for (let i = 0; i + 1 < shuffled.length; i += 2) {
+      if (shuffled[i]!.kind === 'data' && shuffled[i + 1]!.kind === 'data') {
+        [shuffled[i], shuffled[i + 1]] = [shuffled[i + 1]!, shuffled[i]!];
+      }
+    }
+    await playStepwise(replay, shuffled);
+    await flush();
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    expect(session.getState().wire).toEqual(lastConfig(run));
+  });
+
+  it('catches up after its own connection drops and comes back', async () => {
+    const replay = new AgentReplay();
+    const { session, events } = follow(replay);
+    const run = firstAgent.filter((e) => e.kind !== 'left');
+    const cut = run.findIndex((e) => e.step === 'agent-1:mute');
+    const back = run.findIndex((e) => e.step === 'agent-1:switch-vad');
+    await playStepwise(replay, run.slice(0, cut));
+    const seen = events.length;
+    replay.room.reconnecting();
+    expect(session.getState().connection).toBe('reconnecting');
+    // Everything the agent does meanwhile is lost for this client.
+    await playStepwise(replay, run.slice(cut, back), () => false);
+    replay.room.reconnected();
+    await flush();
+    expect(session.getState().connection).toBe('connected');
+    expect(session.getState().reconnects).toBe(1);
+    expect(session.getState().session?.isMuted).toBe(true);
+    expect(session.getState().seq).toBe(Math.max(...eventSeqs(run.slice(0, back))));
+    const local = events.slice(seen).filter((e) => e.source === 'client').map((e) => `${e.type}:${e.payload.trigger}`);
+    expect(local).toEqual([
+      'connection_interruption:client:reconnecting',
+      'room_state_change:client:reconnected',
+      'session_state_sync:client:resync:reconnected',
+    ]);
+    await playStepwise(replay, run.slice(back));
+    expect(session.getState().wire).toEqual(lastConfig(run));
+  });
+});
+
+describe('the agent changes', () => {
+  it('starts over with a new agent after the agent restarts', async () => {
+    const replay = new AgentReplay();
+    const { session, agentEvents } = follow(replay);
+    const changes: Array<string | null> = [];
+    session.on('agentChanged', (a) => changes.push(a?.identity ?? null));
+    await playStepwise(replay, agentTraffic());
+    expect(changes).toEqual(['agent-1', null, 'agent-2']);
+    const second = agentTraffic((e) => e.step.startsWith('agent-2'));
+    expect(session.getState().wire).toEqual(lastConfig(second));
+    expect(session.getState().wire!.revision).toBeLessThan(lastConfig(firstAgent).revision);
+    expect(session.getState().seq).toBe(Math.max(...eventSeqs(second)));
+    expect(agentEvents().filter((e) => e.seq === 1)).toHaveLength(2);
+  });
+
+  it('ignores session attributes and events from a participant that is not an agent', async () => {
+    const replay = new AgentReplay();
+    const { session, events } = follow(replay);
+    await playStepwise(replay, firstAgent.filter((e) => e.kind !== 'left'));
+    const before = session.getState().wire;
+    const forged = { ...before!, revision: 999, type: 'text', state: 'error' };
+    replay.room.join('mallory', ParticipantKind.STANDARD, {
+      'session.config': JSON.stringify(forged),
+      'session.protocol': '1',
+    });
+    replay.room.setAttributes('mallory', { 'session.config': JSON.stringify({ ...forged, revision: 1000 }) });
+    replay.room.sendData('mallory', {
+      type: 'session_state_sync',
+      seq: 99,
+      payload: { sessionId: 'x', frontendState: forged, roomState: null, timestamp: 0, trigger: 'forged', detail: null },
+      v: 1,
+    });
+    await flush();
+    expect(session.getState().wire).toEqual(before);
+    expect(session.getState().agent?.identity).toBe('agent-1');
+    expect(events.some((e) => e.payload.trigger === 'forged')).toBe(false);
+  });
+
+  it('shows no session once the agent leaves', async () => {
+    const replay = new AgentReplay();
+    const { session, events } = follow(replay);
+    await playStepwise(replay, firstAgent);
+    expect(session.getSessionConfig()).toBeNull();
+    expect(session.getState().agent).toBeNull();
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_left');
+  });
+});
+
+describe('commands', () => {
+  function withAgent() {
+    const replay = new AgentReplay();
+    const client = follow(replay);
+    const start = agentTraffic((e) => e.step === 'agent-1:join' || e.step === 'agent-1:start');
+    replay.play(start);
+    return { replay, ...client };
+  }
+  const recorded = (method: string, step?: string) =>
+    recording.entries.find((e) => e.method === method && (step === undefined || e.step === step))!;
+
+  it('calls the agent by its identity with the params as JSON and shows the result at once', async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    const result = recorded('session.start', 'agent-1:start-text').result;
+    replay.room.rpcHandler = async () => JSON.stringify(result);
+    const config = await session.startSession('text', { sessionId: 'sess-1' });
+    const call = replay.room.rpcCalls.at(-1)!;
+    expect(call.destinationIdentity).toBe('agent-1');
+    expect(call.method).toBe('session.start');
+    expect(JSON.parse(call.payload)).toEqual({ sessionType: 'text', sessionId: 'sess-1' });
+    expect(config.type).toBe('text');
+    expect(session.getSessionConfig()?.revision).toBe((result as { revision: number }).revision);
+  });
+
+  it('rejects a refused command with the agent\'s code and details', async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    const refused = recorded('session.ptt_start', 'agent-1:ptt-while-muted');
+    replay.room.rpcHandler = async () => {
+      throw new RpcError(refused.code!, 'invalid_transition: cannot start push-to-talk while muted', refused.data);
+    };
+    const error = await session.startPushToTalk().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionSyncError);
+    const e = error as SessionSyncError;
+    expect(e.code).toBe('invalid_transition');
+    expect(e.rpcCode).toBe(2409);
+    expect(e.isProtocolError).toBe(true);
+    expect(e.details).toMatchObject({ isMuted: true });
+  });
+
+  it('returns the validation result and keeps it as the last validation', async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    const result = recorded('session.validate', 'agent-1:validate-after-drift').result;
+    replay.room.rpcHandler = async () => JSON.stringify(result);
+    const validation = await session.validateSessionState();
+    expect(validation.isValid).toBe(false);
+    expect(validation.needsResync).toBe(true);
+    expect(validation.inconsistencies[0]).toMatch(/audio input/i);
+    expect(session.getState().lastValidation?.result).toEqual(validation);
+  });
+
+  it('reads the session again when a reply is lost', async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    const before = replay.snapshotRequests;
+    const answer = replay.room.rpcHandler;
+    replay.room.rpcHandler = async (p) => {
+      if (p.method === 'session.snapshot') return answer(p);
+      throw new RpcError(1502, 'Response timeout');
+    };
+    const error = (await session.setMuted(true).catch((e: unknown) => e)) as SessionSyncError;
+    expect(error.code).toBe('response_timeout');
+    expect(error.replyLost).toBe(true);
+    await flush();
+    expect(replay.snapshotRequests).toBe(before + 1);
+  });
+
+  it('refuses a command when there is no agent in the room', async () => {
+    const replay = new AgentReplay();
+    const { session } = follow(replay);
+    const error = (await session.endSession().catch((e: unknown) => e)) as SessionSyncError;
+    expect(error.code).toBe('no_agent');
+    expect(replay.room.rpcCalls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,189 @@
+// Starts what the browser tests need besides the LiveKit server: the page's endpoint
+// (server.py, serving the built page) and the real worker (`python -m agent start`), and a
+// headless Chromium (Debian's, driven by playwright-core). Everything is stopped at the end.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB = resolve(here, '..');
+export const REPO = resolve(WEB, '../..');
+
+export function requireEnv() {
+  const missing = ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'].filter((v) => !process.env[v]);
+  if (missing.length) {
+    throw new Error(`set ${missing.join(', ')} and start a LiveKit server (see the README)`);
+  }
+  if (!existsSync(join(WEB, 'dist', 'index.html'))) {
+    throw new Error('the page is not built: npm --prefix clients/web run build');
+  }
+}
+
+function python() {
+  if (process.env.PYTHON) return process.env.PYTHON;
+  const venv = join(REPO, '.venv', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';
+}
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A child process whose output is kept (and shown when a test fails). */
+function start(name, args, env) {
+  const child = spawn(args[0], args.slice(1), {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const lines = [];
+  mkdirSync(join(WEB, 'test-results'), { recursive: true });
+  const file = createWriteStream(join(WEB, 'test-results', `${name}.log`));
+  const keep = (chunk) => {
+    file.write(chunk);
+    for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
+    if (lines.length > 400) lines.splice(0, lines.length - 400);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return {
+    name,
+    child,
+    lines,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        return;
+      }
+      const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!done) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+    tail(n = 60) {
+      return `--- ${name} (last ${n} lines) ---\n${lines.slice(-n).join('\n')}`;
+    },
+  };
+}
+
+export async function startStack() {
+  requireEnv();
+  const port = await freePort();
+  const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', join(WEB, 'dist')], {
+    SESSION_SYNC_TEST_HOOKS: '1',
+  });
+  // e2e/worker.py is `python -m agent` reporting no CPU load, so a busy machine still gets
+  // its jobs dispatched.
+  const worker = start('worker', [python(), join(here, 'worker.py'), 'start'], {
+    AGENT_NAME: '', // automatic dispatch to every new room
+    DEFAULT_SESSION_TYPE: 'text',
+    TURN_DETECTOR: 'vad-only',
+    STT_MODEL: process.env.STT_MODEL ?? 'none', // a plain local server has no LiveKit Inference
+    TTS_MODEL: process.env.TTS_MODEL ?? 'none',
+    REJOIN_GRACE_SECONDS: '5',
+    LOG_LEVEL: 'INFO',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  // Rooms made before the worker registers get no agent: wait for it.
+  for (let i = 0; !worker.lines.some((l) => l.includes('registered worker')); i++) {
+    if (worker.child.exitCode !== null || i > 600) {
+      throw new Error(`the worker did not register with the server\n${worker.tail()}`);
+    }
+    await sleep(200);
+  }
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(`${base}/api/rooms`);
+      if (res.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (web.child.exitCode !== null || i > 150) {
+      throw new Error(`the page's endpoint did not start\n${web.tail()}`);
+    }
+    await sleep(200);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'session-sync-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--disk-cache-dir=${join(profile, 'cache')}`,
+      // A microphone without a person: Chromium's fake capture device, no permission prompt.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      // …that plays a recorded utterance, over and over.
+      `--use-file-for-fake-audio-capture=${join(REPO, 'tests', 'fixtures', 'speech_hello.wav')}`,
+      // Offer plain host candidates (not mDNS names) so the local server can reach them.
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+  });
+  return {
+    base,
+    browser,
+    web,
+    worker,
+    logs() {
+      return `${web.tail(30)}\n${worker.tail(80)}`;
+    },
+    async stop() {
+      await browser.close().catch(() => {});
+      await Promise.all([web.stop(), worker.stop()]);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A page joined to `room`, once the agent's session is there. */
+export async function joinedPage(stack, room, { width = 1400, height = 900 } = {}) {
+  const context = await stack.browser.newContext({ viewport: { width, height }, permissions: ['microphone'] });
+  const page = await context.newPage();
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  await page.goto(`${stack.base}/?room=${encodeURIComponent(room)}&identity=app-user&autojoin=1`);
+  try {
+    await page.waitForFunction(
+      () => {
+        const s = window.sessionSyncPage?.session()?.getState();
+        return !!s && s.connection === 'connected' && s.agent !== null && s.session !== null && s.seq !== null;
+      },
+      null,
+      { timeout: 90_000, polling: 200 },
+    );
+  } catch (err) {
+    throw new Error(`${err.message}\n${consoleLines.slice(-30).join('\n')}\n${stack.logs()}`);
+  }
+  return { page, context, consoleLines };
+}
+
+export const uniqueRoom = (what) => `e2e-${what}-${Math.random().toString(36).slice(2, 8)}`;

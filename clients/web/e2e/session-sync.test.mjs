@@ -1,0 +1,142 @@
+// Browser tests: the page, the real worker and a real LiveKit server, driven by headless
+// Chromium. Needs LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET and a running server;
+// starts and stops the worker and the page's endpoint itself.
+//
+//   npm --prefix clients/web run test:e2e
+//
+// SESSION_SYNC_SCREENSHOTS=DIR also saves the page mid-session and the monitor as PNGs.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { joinedPage, startStack, uniqueRoom } from './harness.mjs';
+
+let stack;
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.stop();
+});
+
+async function runScenario(page, name, options = {}) {
+  const result = await page.evaluate(([n, o]) => window.sessionSyncPage.runScenario(n, o), [name, options]);
+  const explain = () => `${name}: ${result.status} ${result.error ?? ''}\n${result.log.join('\n')}\n${stack.logs()}`;
+  return { result, explain };
+}
+
+describe("the seed's scenarios in a real browser", () => {
+  let joined;
+  before(async () => {
+    joined = await joinedPage(stack, uniqueRoom('scenarios'));
+  });
+  after(async () => {
+    await joined?.context.close();
+  });
+
+  test('basic session sync: a text session started, followed, synced and ended', async () => {
+    const { result, explain } = await runScenario(joined.page, 'Basic Session Sync');
+    assert.equal(result.status, 'passed', explain());
+    // The page showed it: the session ended idle and the log has the agent's events.
+    await joined.page.getByTestId('session-state').filter({ hasText: 'idle' }).waitFor({ timeout: 10_000 });
+    const triggers = await joined.page.locator('#events li').evaluateAll((els) => els.map((e) => e.dataset.trigger));
+    assert.ok(triggers.includes('session.start'), `events shown: ${triggers.join(', ')}`);
+    assert.ok(triggers.includes('session.end'), `events shown: ${triggers.join(', ')}`);
+  });
+
+  test("connection interruption: the page's link is cut and restored, and the session converges", async () => {
+    const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery');
+    assert.equal(result.status, 'passed', explain());
+    const reconnects = await joined.page.getByTestId('session-reconnects').textContent();
+    assert.ok(Number(reconnects) >= 1, `reconnects shown: ${reconnects}`);
+  });
+
+  test('connection interruption: the page rejoins as a new participant, and the session converges', async () => {
+    const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', {
+      interrupt: 'full-reconnect',
+    });
+    assert.equal(result.status, 'passed', explain());
+  });
+
+  test("drift: the agent's published state is overwritten, found and corrected", async () => {
+    const { result, explain } = await runScenario(joined.page, 'Session State Validation');
+    assert.equal(result.status, 'passed', explain());
+    assert.ok(
+      result.log.some((l) => l.includes('found: ')),
+      `the drift was not induced: ${result.log.join('\n')}`,
+    );
+  });
+
+  test('voice session with turn detection: push-to-talk, mute and voice-vad', async (t) => {
+    const { result, explain } = await runScenario(joined.page, 'Voice Session with Turn Detection');
+    if (result.status === 'skipped' && !process.env.SESSION_SYNC_REQUIRE_VOICE) {
+      t.skip(`the worker has no speech-to-text here: ${result.error}`);
+      return;
+    }
+    assert.equal(result.status, 'passed', explain());
+  });
+});
+
+describe("the page's controls", () => {
+  test('the buttons start, validate and end a session, and the page shows each step', async () => {
+    const room = uniqueRoom('controls');
+    const { page, context } = await joinedPage(stack, room);
+    try {
+      const state = page.getByTestId('session-state');
+      const type = page.getByTestId('session-type');
+      if ((await state.textContent()) !== 'idle') {
+        await page.getByRole('button', { name: 'End', exact: true }).click();
+        await state.filter({ hasText: 'idle' }).waitFor();
+      }
+      await page.getByLabel('Session type').selectOption('text');
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      await state.filter({ hasText: 'active' }).waitFor();
+      assert.equal(await type.textContent(), 'text');
+      await page.getByRole('button', { name: 'Validate', exact: true }).click();
+      await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
+      await page.getByRole('button', { name: 'Sync', exact: true }).click();
+      await page.locator('#events li[data-trigger="manual"]').first().waitFor();
+      // A refused command is shown with the agent's code.
+      await page.getByRole('button', { name: 'Hold to talk', exact: true }).hover();
+      await page.mouse.down();
+      await page.getByTestId('command-status').filter({ hasText: 'wrong_session_type' }).waitFor();
+      await page.mouse.up();
+      if (process.env.SESSION_SYNC_SCREENSHOTS) {
+        await page.setViewportSize({ width: 1400, height: 600 });
+        await page.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-page.png') });
+        const monitor = await context.newPage();
+        await monitor.setViewportSize({ width: 1400, height: 300 });
+        await monitor.goto(`${stack.base}/monitor.html`);
+        await monitor.locator(`tr[data-room="${room}"]`).waitFor();
+        await monitor.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-monitor.png') });
+      }
+      await page.getByRole('button', { name: 'End', exact: true }).click();
+      await state.filter({ hasText: 'idle' }).waitFor();
+      assert.equal(await type.textContent(), 'none');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('the monitor', () => {
+  test("lists the room with its agent's session and follows its changes", async () => {
+    const room = uniqueRoom('monitor');
+    const { page, context } = await joinedPage(stack, room);
+    try {
+      const monitor = await context.newPage();
+      await monitor.goto(`${stack.base}/monitor.html`);
+      const row = monitor.locator(`tr[data-room="${room}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      const before = await page.evaluate(() => window.sessionSyncPage.session().getSessionConfig());
+      if (before.type !== null) await page.evaluate(() => window.sessionSyncPage.session().endSession());
+      await page.evaluate(() => window.sessionSyncPage.session().startSession('text'));
+      const revision = await page.evaluate(() => window.sessionSyncPage.session().getSessionConfig().revision);
+      await row.filter({ hasText: 'active' }).filter({ hasText: String(revision) }).waitFor({ timeout: 15_000 });
+      assert.match(await row.textContent(), /text/);
+      assert.match(await row.textContent(), /app-user/);
+    } finally {
+      await context.close();
+    }
+  });
+});
