@@ -295,9 +295,29 @@ async def end_session_sync(ctx: JobContext) -> None:
     if sync.config.state != "idle" and ctx.room.isconnected():
         try:
             await sync.request("session.end", trigger="agent_shutdown")
+            await _server_has_revision(ctx.room, sync.config.revision, timeout=5.0)
         except ProtocolError as e:
             logger.warning("could not end the session before leaving: %s", e.message)
     await sync.aclose()  # sends what is queued
+
+
+async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float) -> None:
+    """Wait until the server has echoed the agent's attributes at `revision`: once the room
+    disconnects, an update still on its way is lost."""
+    echoed = asyncio.Event()
+
+    def check(*_: object) -> None:
+        if room.local_participant.attributes.get("session.revision") == str(revision):
+            echoed.set()
+
+    room.on("participant_attributes_changed", check)
+    try:
+        check()
+        await asyncio.wait_for(echoed.wait(), timeout)
+    except TimeoutError:
+        logger.warning("the final session state may not have reached the room")
+    finally:
+        room.off("participant_attributes_changed", check)
 
 
 def build_server(settings: Settings) -> AgentServer:

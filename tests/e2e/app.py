@@ -70,15 +70,26 @@ class App:
     def triggers(self, event_type: str = "session_state_sync") -> list[str]:
         return [m["payload"]["trigger"] for m in self.heard if m.get("type") == event_type]
 
+    async def snapshot(self) -> dict[str, Any]:
+        """`session.snapshot` by RPC, asked again while the link is still settling: on 1501
+        (not delivered) or 1502 (no reply in time) only the reply is lost (protocol 6.1)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                return await self.call("session.snapshot")
+            except rtc.RpcError as e:
+                if e.code not in (1501, 1502) or time.monotonic() > deadline:
+                    raise
+
     async def converged(self) -> dict[str, Any]:
         """Ask for a snapshot, as an app does after its own reconnect, and wait until the
         agent's attributes show the same session. Returns the snapshot."""
-        snapshot = await self.call("session.snapshot")
+        snapshot = await self.snapshot()
         await self.until(
             lambda: self.client.session()["revision"] >= snapshot["session"]["revision"],
             "the attributes to catch up with the snapshot",
         )
-        fresh = await self.call("session.snapshot")
+        fresh = await self.snapshot()
         assert self.client.session() == fresh["session"]
         return fresh
 

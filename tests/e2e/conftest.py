@@ -11,7 +11,9 @@ from ..support.livekit_server import ServerInfo, require_server
 from .app import AGENT_NAME
 from .worker import STARTED, Worker, free_port, running_worker
 
-REJOIN_GRACE_SECONDS = 3.0
+REJOIN_GRACE_SECONDS = 10.0
+"""Short, so a user who leaves for good ends the job soon; long enough for an app's full
+reconnect on a busy machine, which the agent must not take for leaving."""
 
 
 START_LOAD = {"MAX_JOBS": "16"}
