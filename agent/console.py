@@ -521,6 +521,7 @@ async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels)
         linked_identity=CONSOLE_USER,
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
+        log_events=True,
     )
     commands.watch(sync)
     console_logger.info("console ready: type a message, /say TEXT to speak, /help for commands")

@@ -1,8 +1,9 @@
 """Push-to-talk latency on a real AgentSession with fake models. Not a test.
 
-For each press: the press, 0.1 s of speech, the release; the fake speech-to-text answers the
-release's flush at once, so the transcript is final as soon as it is asked for. Measured from
-the release:
+For each press: the press, 0.1 s of speech, the release. The fake speech-to-text gives its
+final transcript as soon as it hears the words, so it is in before the release, and the
+framework has no reason to wait for one. Both contenders run in one process whose start-up
+heap is frozen, as the worker's prewarm leaves it. Measured from the release:
 
 - committed: the agent's `on_user_turn_completed` is called with the user's turn;
 - first reply audio: the first frame of the spoken answer reaches the speaker.
@@ -32,19 +33,77 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import Agent, AgentSession, llm, vad
+from livekit.agents import NOT_GIVEN, Agent, AgentSession, NotGivenOr, llm, stt, utils, vad
+from livekit.agents.language import LanguageCode
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.plugins import silero
 
 from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.server import (
+    SessionSyncAgent,
+    build_session,
+    freeze_startup_heap,
+    start_session_sync,
+)
 from agent.session_type import ChosenType
 from agent.settings import load_settings
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
-from tests.agent.fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
+from tests.agent.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
 
 TARGET_COMMIT_P99_MS = 20.0
-WORDS = {1: "what is the weather like"}
+WORDS = {1: "what is the weather like", 2: "and what about tomorrow"}
 SPEECH_SECONDS = 0.1
+
+
+class PromptSTT(stt.STT[Any]):
+    """Streaming STT that gives the final transcript of a tagged utterance on its first frame,
+    and cannot flush on demand: a release finds the transcript already final."""
+
+    def __init__(self, words: dict[int, str]) -> None:
+        super().__init__(
+            capabilities=stt.STTCapabilities(
+                streaming=True, interim_results=False, manual_flush=False
+            )
+        )
+        self.words = words
+
+    async def _recognize_impl(
+        self,
+        buffer: utils.AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        raise NotImplementedError
+
+    def stream(
+        self,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+    ) -> stt.RecognizeStream:
+        return _PromptStream(stt=self, conn_options=conn_options)
+
+
+class _PromptStream(stt.RecognizeStream):
+    async def _run(self) -> None:
+        owner = self._stt
+        assert isinstance(owner, PromptSTT)
+        last = 0
+        async for item in self._input_ch:
+            if isinstance(item, self._FlushSentinel):
+                continue
+            tag = frame_tag(item)
+            if tag and tag != last and tag in owner.words:
+                self._event_ch.send_nowait(
+                    stt.SpeechEvent(
+                        type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+                        alternatives=[
+                            stt.SpeechData(language=LanguageCode("en"), text=owner.words[tag])
+                        ],
+                    )
+                )
+            last = tag
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -122,7 +181,7 @@ class Contender:
 def fakes() -> dict[str, Any]:
     return {
         "llm": EchoLLM(),
-        "stt": TaggedSTT(WORDS),
+        "stt": PromptSTT(WORDS),
         "tts": SilentTTS(seconds=0.02),
         "aec_warmup_duration": None,
         "user_away_timeout": None,
@@ -203,7 +262,8 @@ async def one_press(contender: Contender, timeout: float = 5.0) -> None:
     stamps = contender.stamps
     stamps.arm()
     await contender.press()
-    await contender.mic.say(1, seconds=SPEECH_SECONDS)
+    # Alternate the utterances, so each press is news to the STT even if its stream lived on.
+    await contender.mic.say(1 + len(stamps.commit_ms) % 2, seconds=SPEECH_SECONDS)
     stamps.released = time.perf_counter()
     await contender.release()
     deadline = time.perf_counter() + timeout
@@ -218,6 +278,7 @@ async def one_press(contender: Contender, timeout: float = 5.0) -> None:
 
 async def run(presses: int) -> bool:
     voice_activity = silero.VAD.load()
+    freeze_startup_heap()
     contenders = [await open_bare(voice_activity), await open_ours(voice_activity)]
     for contender in contenders:  # warm up both paths
         for _ in range(3):

@@ -1,0 +1,251 @@
+"""Text sessions per worker process. Not a test.
+
+Each variant runs in a fresh process that starts as a worker does (settings, models, the
+prewarm), then grows to 100, 200, 300 and 400 live text sessions. Every session sends one
+message every 2 s (phases spread at random) and times its reply from the fake LLM, from
+`generate_reply` until the reply is done. Per level: the reply p50/p99 and the longest
+garbage-collection pause seen.
+
+Variants, one after the other on the same machine:
+
+- bare: `AgentSession` with the same models and fake LLM, the worker's models loaded as
+  prewarm loads them but no `gc.freeze()`;
+- bare, frozen: the same, with the start-up heap frozen as the worker's prewarm does;
+- ours, unfrozen: the worker's sessions (`build_session`, the turn-taking port, a
+  synchronizer over an in-memory room pair, periodic validation on), prewarm without the
+  freeze;
+- ours: the same, after the worker's own `prewarm` (which ends with `gc.collect()` and
+  `gc.freeze()`).
+
+Exits non-zero when "ours" misses 300 sessions at a reply p99 of 100 ms.
+
+    uv run python -m benchmarks.bench_density                    # all variants, ~6 min
+    uv run python -m benchmarks.bench_density --seconds 6        # shorter levels
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from livekit.agents import Agent, AgentSession, JobProcess
+
+from agent.models import LoadedModels, load_models, plan_turn_detector
+from agent.server import (
+    Prewarmed,
+    SessionSyncAgent,
+    build_session,
+    freeze_startup_heap,
+    prewarm,
+    start_session_sync,
+)
+from agent.session_type import ChosenType
+from agent.settings import Settings, load_settings
+from livekit.plugins.session_sync import SessionSynchronizer
+from livekit.plugins.session_sync.testing import InMemoryServer
+from tests.agent.fakes import EchoLLM
+
+LEVELS = (100, 200, 300, 400)
+INTERVAL = 2.0
+TARGET_SESSIONS = 300
+TARGET_P99_MS = 100.0
+VARIANTS = ("bare", "bare-frozen", "ours-unfrozen", "ours")
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+class _Proc:
+    """What prewarm uses of a `JobProcess`."""
+
+    def __init__(self) -> None:
+        self.userdata: dict[str, Any] = {}
+
+
+@dataclass
+class Load:
+    replies_ms: list[float] = field(default_factory=list)
+    gc_pauses_ms: list[float] = field(default_factory=list)
+    events: int = 0
+    _gc_started: float = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif info.get("generation") == 2:
+            self.gc_pauses_ms.append((time.perf_counter() - self._gc_started) * 1000)
+
+
+async def talk(session: AgentSession[Any], load: Load, index: int) -> None:
+    await asyncio.sleep(random.uniform(0, INTERVAL))
+    next_at = time.perf_counter()
+    while True:
+        started = time.perf_counter()
+        handle = session.generate_reply(user_input=f"message {index}")
+        await handle
+        load.replies_ms.append((time.perf_counter() - started) * 1000)
+        next_at += INTERVAL
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+
+async def open_bare(models: LoadedModels) -> tuple[AgentSession[Any], list[Any]]:
+    session: AgentSession[Any] = AgentSession(llm=EchoLLM(), vad=models.vad)
+    await session.start(Agent(instructions="benchmark"))
+    return session, []
+
+
+async def open_ours(
+    settings: Settings, models: LoadedModels, load: Load
+) -> tuple[AgentSession[Any], list[Any]]:
+    session, turns = build_session(settings, models, "text", llm=EchoLLM(), stt=None, tts=None)
+    await session.start(SessionSyncAgent(instructions="benchmark"))
+    server = InMemoryServer()
+    agent_room = await server.connect("room", "agent", kind="agent")
+    await server.connect("room", "user")
+    closers: list[Any] = []
+    sync: SessionSynchronizer = await start_session_sync(
+        settings,
+        agent_room,
+        turns,
+        linked_identity="user",
+        chosen=ChosenType("text", "benchmark"),
+        on_close=closers.append,
+    )
+
+    def count(_: Any) -> None:
+        load.events += 1
+
+    sync.on_event(count)
+    return session, closers
+
+
+async def child(variant: str, seconds: float) -> list[dict[str, Any]]:
+    if variant == "ours":
+        proc = _Proc()
+        prewarm(cast(JobProcess, proc))
+        prewarmed: Prewarmed = proc.userdata["prewarmed"]
+        settings, models = prewarmed.settings, prewarmed.models
+    else:
+        settings = load_settings()
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+        models = load_models(settings, plan)
+        if variant == "bare-frozen":
+            freeze_startup_heap()
+    progress(f"{variant}: started as a worker")
+    load = Load()
+    gc.callbacks.append(load.on_gc)
+    talkers: list[asyncio.Task[None]] = []
+    sessions: list[tuple[AgentSession[Any], list[Any]]] = []
+    rows: list[dict[str, Any]] = []
+    for level in LEVELS:
+        while len(sessions) < level:
+            if variant.startswith("bare"):
+                opened = await open_bare(models)
+            else:
+                opened = await open_ours(settings, models, load)
+            sessions.append(opened)
+            talkers.append(asyncio.create_task(talk(opened[0], load, len(sessions))))
+        progress(f"{variant}: {level} sessions open")
+        await asyncio.sleep(INTERVAL)  # the new sessions' first messages settle in
+        load.replies_ms.clear()
+        load.gc_pauses_ms.clear()
+        load.events = 0
+        await asyncio.sleep(seconds)
+        replies = list(load.replies_ms)
+        rows.append(
+            {
+                "sessions": level,
+                "replies": len(replies),
+                "p50": percentile(replies, 50),
+                "p99": percentile(replies, 99),
+                "gc_max": max(load.gc_pauses_ms, default=0.0),
+                "gc_full": len(load.gc_pauses_ms),
+                "events_per_s": load.events / seconds,
+            }
+        )
+        progress(f"{variant}: {rows[-1]}")
+    for task in talkers:
+        task.cancel()
+    return rows
+
+
+def progress(line: str) -> None:
+    print(time.strftime("%H:%M:%S"), line, file=sys.stderr, flush=True)
+
+
+def run_child(variant: str, seconds: float) -> list[dict[str, Any]]:
+    command = [sys.executable, "-m", "benchmarks.bench_density", "--child", variant]
+    out = subprocess.run(
+        [*command, "--seconds", str(seconds)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return cast(list[dict[str, Any]], json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Text sessions per worker process")
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured per level")
+    parser.add_argument("--child", choices=VARIANTS)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    args = parser.parse_args()
+    if args.child:
+        logging.basicConfig(level=logging.WARNING)
+        rows = asyncio.run(child(args.child, args.seconds))
+        print(json.dumps(rows))
+        return
+
+    results = {variant: run_child(variant, args.seconds) for variant in args.variants.split(",")}
+    print(f"\nText sessions per process, one message per session every {INTERVAL:.0f} s")
+    print("(reply p50 / p99 in ms; longest full GC pause in ms)\n")
+    names = list(results)
+    print("| Sessions | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for i, level in enumerate(LEVELS):
+        cells = []
+        for name in names:
+            row = results[name][i]
+            cells.append(f"{row['p50']:.1f} / **{row['p99']:.1f}** (GC {row['gc_max']:.0f})")
+        print(f"| {level} | " + " | ".join(cells) + " |")
+
+    def knee(rows: list[dict[str, Any]]) -> int:
+        """The most sessions before the first level over the target."""
+        reached = 0
+        for row in rows:
+            if row["p99"] > TARGET_P99_MS:
+                break
+            reached = row["sessions"]
+        return reached
+
+    print()
+    for name in names:
+        print(f"{name}: {knee(results[name])} sessions at reply p99 <= {TARGET_P99_MS:.0f} ms")
+    if "ours" in results:
+        events = max(r["events_per_s"] for r in results["ours"])
+        print(f"ours: at most {events:.1f} session-sync events per second across all sessions")
+        reached = knee(results["ours"])
+        ok = reached >= TARGET_SESSIONS
+        print(
+            f"Target: ours >= {TARGET_SESSIONS} sessions at p99 <= {TARGET_P99_MS:.0f} ms: "
+            f"{'met' if ok else 'MISSED'}"
+        )
+        sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
