@@ -163,12 +163,12 @@ async def test_the_app_converges_after_the_agents_link_is_cut_and_restored(
     app: App, worker: Worker
 ) -> None:
     before = (await app.converged())["session"]
-    interruptions = worker.count("connection_interruption")
+    interruptions = worker.count("agent link reconnecting")
     seen = len(app.heard)
 
     worker.cut_link()
     try:
-        await worker.output("connection_interruption", after=interruptions, timeout=60)
+        await worker.output("agent link reconnecting", after=interruptions, timeout=60)
     finally:
         worker.restore_link()
 

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from .log import logger
 from .models import ConnectionState
 from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, Step, SyncState
 from .policy import LIVE_STATES
@@ -122,6 +123,8 @@ class ConnectionReactions:
         await then()
 
     async def connection_changed(self, state: ConnectionState, reason: str | None) -> None:
+        # One line per change of the agent's own link: rare, and what an operator looks for.
+        logger.info("agent link %s%s", state, f" ({reason})" if reason else "")
         if state == "reconnecting":
             await self._owner.react(plan_reconnecting, "reconnecting")
         elif state == "connected":

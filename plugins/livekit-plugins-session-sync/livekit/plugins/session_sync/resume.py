@@ -178,8 +178,8 @@ class RecordKeeper:
         try:
             async with asyncio.timeout(self._io_timeout):
                 await self._store.save(wanted)
-        except Exception:
-            logger.warning("saving the session record failed; will retry", exc_info=True)
+        except Exception as e:  # the server API unreachable: the link is down, say
+            logger.warning("saving the session record failed (%r); will retry", e)
             return False
         self._saved = wanted
         return True
