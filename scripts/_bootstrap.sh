@@ -14,9 +14,8 @@ if ! command -v uv >/dev/null 2>&1; then
   if ! command -v uv >/dev/null 2>&1; then uv() { python3 -m uv "$@"; }; fi
 fi
 
-# install_debian_package PKG LIBRARY: install PKG when LIBRARY is not on the machine.
-install_debian_package() {
-  if ldconfig -p 2>/dev/null | grep -q "$2"; then return 0; fi
+# apt_install PKG WHAT: install PKG with apt (WHAT, the thing missing, names it otherwise).
+apt_install() {
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "warning: $2 not found; install $1 with your package manager" >&2
     return 0
@@ -28,18 +27,16 @@ install_debian_package() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
 }
 
+# install_debian_package PKG LIBRARY: install PKG when LIBRARY is not on the machine.
+install_debian_package() {
+  if ldconfig -p 2>/dev/null | grep -q "$2"; then return 0; fi
+  apt_install "$1" "$2"
+}
+
 # install_debian_command PKG COMMAND: install PKG when COMMAND is not on the PATH.
 install_debian_command() {
   if command -v "$2" >/dev/null 2>&1; then return 0; fi
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "warning: $2 not found; install $1 with your package manager" >&2
-    return 0
-  fi
-  echo "==> installing $1"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq >/dev/null || true
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+  apt_install "$1" "$2"
 }
 
 echo "==> syncing the environment"
