@@ -8,13 +8,8 @@ import pytest
 from livekit.agents import AgentSession
 from livekit.plugins import silero
 
-from agent.console import (
-    ConsoleAgent,
-    ConsoleCommands,
-    ConsoleMicrophone,
-    console_speaker,
-    show_voice_turns,
-)
+from agent.console import ConsoleAgent, ConsoleCommands, show_voice_turns
+from agent.console_mic import ConsoleMicrophone, console_speaker
 from agent.models import LoadedModels, TurnDetectorPlan
 from agent.server import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
