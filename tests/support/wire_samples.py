@@ -8,9 +8,10 @@ when a kind the protocol knows has no sample.
 
 Kinds: `event:<type>`, `snapshot` (a snapshot sent on its own), `ack:<method>` and `error`
 (replies on the data topic), `rpc:<method>` (an RPC's result), `rpc-error` (an RPC error's
-data) and `attribute:session.config` (the JSON inside that attribute). Both transports are
-recorded (`memory` for the in-memory room, `livekit` for a real server); a kind keeps one
-sample per distinct shape (keys and JSON types, `null` included), at most `PER_KIND`.
+data) and `attribute:session.config` (the JSON inside that attribute). Each sample names the
+agent's room (`InMemoryRoom`, or `LiveKitRoom` over an SDK room, as on a real server); a kind
+keeps one sample per room and distinct shape (keys and JSON types, `null` included), at most
+`PER_KIND`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from livekit import rtc
 
 from livekit.plugins.session_sync import inbound, publisher
 from livekit.plugins.session_sync.protocol import ATTR_CONFIG
-from livekit.plugins.session_sync.testing import InMemoryRoom
 
 ENV = "SESSION_SYNC_WIRE_SAMPLES"
 PER_KIND = 40
@@ -86,7 +86,7 @@ class Recorder:
 
 
 def _transport(room: object) -> str:
-    return "memory" if isinstance(room, InMemoryRoom) else "livekit"
+    return type(room).__name__
 
 
 def _wrap_send(

@@ -75,12 +75,8 @@ function source(samples, kinds) {
   return { text: lines.join('\n') + '\n', where };
 }
 
-/** The problems found: kinds with no sample, kinds nobody knows, and type errors. */
-export function check(document) {
-  const kinds = expectedKinds();
-  const samples = Object.entries(document.samples).flatMap(([kind, list]) =>
-    list.map((s) => ({ kind, transport: s.transport, text: s.text })),
-  );
+/** Kinds the protocol has with no sample, and kinds it does not know. */
+export function coverage(document, kinds = expectedKinds()) {
   const problems = [];
   for (const kind of kinds.keys()) {
     if (!document.samples[kind]?.length) problems.push(`${kind}: no sample (no test made the agent send one)`);
@@ -88,6 +84,17 @@ export function check(document) {
   for (const kind of Object.keys(document.samples)) {
     if (!kinds.has(kind)) problems.push(`${kind}: a kind of message the protocol does not know`);
   }
+  return problems;
+}
+
+const flatten = (document) =>
+  Object.entries(document.samples).flatMap(([kind, list]) =>
+    list.map((s) => ({ kind, transport: s.transport, text: s.text })),
+  );
+
+/** Each sample that does not fit its type under `tsc --strict`, with tsc's reason. */
+export function typecheck(samples, kinds = expectedKinds()) {
+  const problems = [];
   const dir = mkdtempSync(join(tmpdir(), 'seed-samples-'));
   try {
     const file = join(dir, 'samples.mts');
@@ -118,25 +125,24 @@ export function check(document) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { problems, samples: samples.length, kinds: kinds.size };
+  return problems;
 }
 
 function selfTest(document) {
+  const failures = [];
   // A sample with `voiceMode: null`, as agents before this check sent, must fail.
   const event = document.samples['event:session_state_sync']?.[0];
   if (!event) return ['self-test: no event:session_state_sync sample to alter'];
   const altered = JSON.parse(event.text);
   altered.payload.frontendState.voiceMode = null;
-  const withNull = { ...document, samples: { ...document.samples, 'event:session_state_sync': [{ ...event, text: JSON.stringify(altered) }] } };
-  const failures = [];
-  const nullProblems = check(withNull).problems;
-  if (!nullProblems.some((p) => p.includes("voiceMode") && p.startsWith('event:session_state_sync'))) {
+  const refused = typecheck([{ kind: 'event:session_state_sync', transport: event.transport, text: JSON.stringify(altered) }]);
+  if (!refused.some((p) => p.includes('voiceMode'))) {
     failures.push('self-test: a sample with voiceMode: null was not refused');
   } else {
-    console.log(`self-test: voiceMode: null is refused:\n  ${nullProblems[0].split('\n').slice(0, 4).join('\n  ')}`);
+    console.log(`self-test: voiceMode: null is refused:\n  ${refused[0].split('\n').slice(0, 4).join('\n  ')}`);
   }
   const { 'rpc:session.validate': _dropped, ...rest } = document.samples;
-  if (!check({ ...document, samples: rest }).problems.some((p) => p.startsWith('rpc:session.validate: no sample'))) {
+  if (!coverage({ ...document, samples: rest }).some((p) => p.startsWith('rpc:session.validate: no sample'))) {
     failures.push('self-test: a kind with no sample was not reported');
   } else {
     console.log('self-test: a kind with no sample is reported');
@@ -151,13 +157,20 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const document = JSON.parse(readFileSync(path, 'utf8'));
-  const { problems, samples, kinds } = check(document);
-  const failures = [...problems, ...(flags.includes('--self-test') ? selfTest(document) : [])];
+  const samples = flatten(document);
+  const kinds = expectedKinds();
+  const failures = [
+    ...coverage(document, kinds),
+    ...typecheck(samples, kinds),
+    ...(flags.includes('--self-test') ? selfTest(document) : []),
+  ];
   if (failures.length) {
     console.error(failures.join('\n'));
-    console.error(`seed types: ${failures.length} problem(s) in ${samples} samples of ${kinds} kinds (${path})`);
+    console.error(`seed types: ${failures.length} problem(s) in ${samples.length} samples (${path})`);
     process.exit(1);
   }
-  const transports = new Set(Object.values(document.samples).flat().map((s) => s.transport));
-  console.log(`seed types: ${samples} samples of all ${kinds} kinds fit the seed's interfaces under tsc --strict (transports: ${[...transports].sort().join(', ')})`);
+  const transports = [...new Set(samples.map((s) => s.transport))].sort().join(', ');
+  console.log(
+    `seed types: ${samples.length} samples of all ${kinds.size} kinds of message fit the seed's interfaces under tsc --strict (rooms: ${transports})`,
+  );
 }
