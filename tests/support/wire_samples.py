@@ -140,14 +140,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not directory:
         return
     recorder = Recorder()
+    patch = pytest.MonkeyPatch()
     send, handle = publisher.Publisher._send, inbound.CommandGate.handle_rpc
-    publisher.Publisher._send = _wrap_send(recorder, send)  # type: ignore[method-assign]
-    inbound.CommandGate.handle_rpc = _wrap_rpc(recorder, handle)  # type: ignore[method-assign]
-
-    def restore() -> None:
-        publisher.Publisher._send = send  # type: ignore[method-assign]
-        inbound.CommandGate.handle_rpc = handle  # type: ignore[method-assign]
-
+    patch.setattr(publisher.Publisher, "_send", _wrap_send(recorder, send))
+    patch.setattr(inbound.CommandGate, "handle_rpc", _wrap_rpc(recorder, handle))
+    restore = patch.undo
     config.stash[_RECORDER] = (recorder, Path(directory), restore)
 
 
