@@ -66,9 +66,9 @@ function source(samples, kinds) {
     if (!expected) return;
     where.set(lines.length, sample);
     // One line per sample, so a diagnostic names it.
+    const seed = expected.seed === expected.wire ? '' : `export const seed${i}: ${expected.seed} = received<S${i}>(); `;
     lines.push(
-      `type S${i} = ${sample.text.replace(/\n/g, ' ')}; ` +
-        `export const seed${i}: ${expected.seed} = received<S${i}>(); ` +
+      `type S${i} = ${sample.text.replace(/\n/g, ' ')}; ${seed}` +
         `export const wire${i}: ${expected.wire} = received<S${i}>();`,
     );
   });
