@@ -27,7 +27,7 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   if [ -z "$samples" ] || [ ! -f "$samples/samples.json" ]; then
     samples="$(mktemp -d)"
     trap 'rm -rf "$samples"' EXIT
-    "${PY[@]}" -m pytest -q -p no:cacheprovider tests/plugin tests/contract --wire-samples "$samples"
+    "${PY[@]}" -m pytest -q -rfE -p no:cacheprovider tests/plugin tests/contract --wire-samples "$samples"
   fi
   node clients/ts/scripts/check-seed-samples.mjs "$samples/samples.json" --self-test
   echo "==> clients/ts: unit tests"
