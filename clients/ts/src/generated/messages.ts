@@ -91,7 +91,8 @@ export interface ValidationResult {
   needsResync: boolean;
 }
 /**
- * The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects.
+ * The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects (never
+ * to `null`: an unset field is not a correction).
  */
 export interface SessionCorrections {
   type?: 'text' | 'voice-ptt' | 'voice-vad';

@@ -34,8 +34,8 @@ def _is_none(value: object) -> bool:
 
 
 def omitted_when_none() -> Any:
-    """A field the seed declares optional: left out of the wire form when it has no value,
-    rather than sent as `null`, which a `field?: T` in the app's types does not allow."""
+    """An optional field: left out of the wire form when it has no value rather than sent as
+    `null`, which a `field?: T` in the seed's types (and the contract's) does not allow."""
     return Field(default=None, exclude_if=_is_none)
 
 
@@ -96,7 +96,8 @@ class SessionConfig(WireModel):
 
 
 class SessionCorrections(WireModel):
-    """The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects."""
+    """The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects (never
+    to `null`: an unset field is not a correction)."""
 
     type: SessionType | None = omitted_when_none()
     state: SessionState | None = omitted_when_none()
