@@ -3,14 +3,14 @@
 #
 #   clients/ci-test.sh          contract check, type checks, unit tests, builds, browser tests
 #   clients/ci-test.sh unit     everything but the browser tests
-#
-# The seed type check reads the messages the agent sent in a pytest run made with
-# `--wire-samples DIR` (SESSION_SYNC_WIRE_SAMPLES=DIR, as .ci/run sets); without one it runs
-# tests/plugin and tests/contract itself to record them.
 #   clients/ci-test.sh e2e      the browser tests only (the page must be built)
 #
 # The browser tests need LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET and a LiveKit
 # server running there; they start and stop the worker and the page's endpoint themselves.
+#
+# The seed type check reads the messages the agent sent in a pytest run made with
+# `--wire-samples DIR` (SESSION_SYNC_WIRE_SAMPLES=DIR, as .ci/run sets); without one it runs
+# tests/plugin and tests/contract itself to record them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 what="${1:-all}"
