@@ -7,6 +7,10 @@
 #
 # The browser tests need LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET and a LiveKit
 # server running there; they start and stop the worker and the page's endpoint themselves.
+#
+# The seed type check reads the messages the agent sent in a pytest run made with
+# `--wire-samples DIR` (SESSION_SYNC_WIRE_SAMPLES=DIR, as .ci/run sets); without one it runs
+# tests/plugin and tests/contract itself to record them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 what="${1:-all}"
@@ -18,6 +22,14 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   "${PY[@]}" scripts/gen_contract.py --check
   echo "==> clients/ts: tsc --strict (including the seed type check)"
   npm --prefix clients/ts run --silent typecheck
+  echo "==> seed types: every kind of message the agent sends, against the seed's interfaces"
+  samples="${SESSION_SYNC_WIRE_SAMPLES:-}"
+  if [ -z "$samples" ] || [ ! -f "$samples/samples.json" ]; then
+    samples="$(mktemp -d)"
+    trap 'rm -rf "$samples"' EXIT
+    "${PY[@]}" -m pytest -q -rfE -p no:cacheprovider tests/plugin tests/contract --wire-samples "$samples"
+  fi
+  node clients/ts/scripts/check-seed-samples.mjs "$samples/samples.json" --self-test
   echo "==> clients/ts: unit tests"
   npm --prefix clients/ts test --silent
   echo "==> clients/ts: build"

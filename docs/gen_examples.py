@@ -319,7 +319,7 @@ async def scenarios() -> list[Transcript]:
         Transcript(
             "The app's `session.requestedType` attribute",
             "The app sets `session.requestedType` on its own participant. No reply is sent "
-            "on success; an error reply (with `id: null`) on refusal.",
+            "on success; an error reply (with no `id`) on refusal.",
         )
     )
     log.add("**app**, own participant attributes set to:", {ATTR_REQUESTED_TYPE: "text"})

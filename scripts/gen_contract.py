@@ -13,9 +13,10 @@ The plugin's models are the single source of the wire protocol. This script writ
     uv run python scripts/gen_contract.py           # write
     uv run python scripts/gen_contract.py --check   # exit 1 if the committed files differ
 
-Outbound messages are described as the agent sends them (every field present, as
-`model_dump(by_alias=True)` writes it); inbound ones (requests, params, `RoomConfig` as sent
-by the app) as the agent accepts them (fields with defaults optional).
+Outbound messages are described as the agent sends them (as `model_dump(by_alias=True)`
+writes it: every field present, except those left out when they have no value, which are
+optional and never `null`); inbound ones (requests, params, `RoomConfig` as sent by the app)
+as the agent accepts them (fields with defaults optional).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ RENAMES = {
 # (file stem, model, mode): every message and every model an app handles on its own.
 OUTBOUND: list[tuple[str, type[BaseModel]]] = [
     ("session-config", models.SessionConfig),
+    ("room-state", models.RoomState),
     ("validation-result", models.ValidationResult),
     ("session-sync-event", protocol.SessionSyncEvent),
     ("snapshot", protocol.Snapshot),
@@ -70,13 +72,28 @@ INBOUND: list[tuple[str, type[BaseModel]]] = [
 ]
 
 
+def _omitted_when_none(field: Any) -> bool:
+    return field.get("serialization_exclude_if") is not None
+
+
 class WireJsonSchema(GenerateJsonSchema):
-    """Serialization mode lists every field as required: the agent always sends all of them."""
+    """Serialization mode, as the agent sends: every field is present, except those left out
+    when they have no value (`models.omitted_when_none`), which are optional and never null."""
 
     def field_is_required(self, field: Any, total: bool) -> bool:
         if self.mode == "serialization":
-            return True
+            return not _omitted_when_none(field)
         return super().field_is_required(field, total)
+
+    def model_field_schema(self, schema: Any) -> Any:
+        value = super().model_field_schema(schema)
+        if self.mode != "serialization" or not _omitted_when_none(schema):
+            return value
+        value = {k: v for k, v in value.items() if k != "default"}
+        options = [o for o in value.pop("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1:
+            return {**options[0], **value}
+        return {**value, "anyOf": options} if options else value
 
 
 def _params_models() -> list[tuple[str, type[BaseModel]]]:

@@ -45,8 +45,23 @@ def _config(**overrides: object) -> SessionConfig:
 
 
 def test_wire_config_uses_the_seed_field_names_plus_id_and_revision() -> None:
-    wire = _config().to_wire()
-    assert set(wire) == SEED_SESSION_FIELDS | {"sessionId", "revision"}
+    full = _config(
+        voice_mode="push-to-talk", room_id="room-a", last_sync_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert set(full.to_wire()) == SEED_SESSION_FIELDS | {"sessionId", "revision"}
+
+
+def test_optional_fields_without_a_value_are_left_out_not_sent_as_null() -> None:
+    wire = SessionConfig(session_id="s1", revision=1, type=None, state="idle").to_wire()
+    assert {"voiceMode", "roomId", "lastSyncAt"}.isdisjoint(wire)
+    # The seed declares these two without `?`: `type: SessionType` (null included) and
+    # `startedAt: Date | null`.
+    assert (wire["type"], wire["startedAt"]) == (None, None)
+
+
+def test_a_config_sent_with_nulls_by_an_older_agent_still_reads() -> None:
+    older = {**_config().to_wire(), "voiceMode": None, "roomId": None, "lastSyncAt": None}
+    assert SessionConfig.model_validate(older) == _config()
 
 
 def test_times_are_iso_utc_strings_that_javascript_dates_parse() -> None:

@@ -48,7 +48,7 @@ def test_active_session_in_a_disconnected_room_is_corrected_to_error() -> None:
         config, _observed(config, connection_state="disconnected"), ptt_pressed=False
     ).to_result()
     assert result.inconsistencies == ("Session active but room disconnected",)
-    assert result.corrections == {"state": "error"}
+    assert result.to_wire()["corrections"] == {"state": "error"}
     assert result.needs_resync
 
 
@@ -56,14 +56,14 @@ def test_room_id_mismatch_is_corrected_to_the_room_name() -> None:
     config = _config(room_id="stale-room")
     verdict = validate(config, _observed(config), ptt_pressed=False)
     assert verdict.corrections == {"room_id": "room-a"}
-    assert verdict.to_result().corrections == {"roomId": "room-a"}
+    assert verdict.to_result().to_wire()["corrections"] == {"roomId": "room-a"}
 
 
 def test_turn_detection_mismatch_uses_the_seed_message_and_correction() -> None:
     config = _config(turn_detection="client")
     result = validate(config, _observed(config), ptt_pressed=False).to_result()
     assert "Turn detection mismatch: expected server, got client" in result.inconsistencies
-    assert result.corrections == {"turnDetection": "server"}
+    assert result.to_wire()["corrections"] == {"turnDetection": "server"}
 
 
 def test_agent_listening_outside_a_press_needs_turn_taking_reapplied() -> None:

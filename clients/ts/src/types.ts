@@ -17,40 +17,23 @@ export type ErrorCode = wire.ErrorCode;
 export const DATE_FIELDS = ['startedAt', 'lastSyncAt'] as const;
 type DateField = (typeof DATE_FIELDS)[number];
 
-/** Nullable wire fields that keep `null` in the app's form (the seed's `type` and `startedAt`). */
-type KeepsNull = 'type' | 'startedAt';
-type NullableKeys<T> = { [K in keyof T]-?: null extends T[K] ? K : never }[keyof T];
-/** Nullable wire fields that the seed declares optional: `null` on the wire, absent here. */
-export type OmittedWhenNull = Exclude<NullableKeys<WireSessionConfig>, KeepsNull>;
-
-type AppValue<K, V> = K extends DateField ? Date | Extract<V, null> : V;
+type AppValue<K, V> = K extends DateField ? Date | Exclude<V, string> : V;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
- * The agent's session in the seed's shape: `startedAt`/`lastSyncAt` are `Date`s, and fields
- * the agent sends as `null` where the seed has an optional field (`voiceMode`, `roomId`,
- * `lastSyncAt`) are left out. Plus `sessionId` and `revision`.
+ * The agent's session in the seed's shape: `startedAt`/`lastSyncAt` are `Date`s; the fields
+ * the seed declares optional (`voiceMode`, `roomId`, `lastSyncAt`) are absent when they have
+ * no value, as on the wire. Plus `sessionId` and `revision`.
  */
-export type SessionConfig = Simplify<
-  {
-    [K in Exclude<keyof WireSessionConfig, OmittedWhenNull>]: AppValue<K, WireSessionConfig[K]>;
-  } & {
-    [K in OmittedWhenNull]?: AppValue<K, NonNullable<WireSessionConfig[K]>>;
-  }
->;
+export type SessionConfig = Simplify<{
+  [K in keyof WireSessionConfig]: AppValue<K, WireSessionConfig[K]>;
+}>;
 
 /** The agent's own link, as `payload.roomState.connectionState` reports it. */
-export type AgentConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+export type AgentConnectionState = wire.RoomState['connectionState'];
 
 /** What the agent sees when it emits an event (`payload.roomState`). */
-export interface RoomState {
-  roomId?: string;
-  connectionState?: AgentConnectionState;
-  /** The agent's actual turn detection, when it has turn-taking. */
-  turnDetection?: TurnDetection;
-  /** Whether the agent listens to the user's audio now, when it has turn-taking. */
-  audioInputEnabled?: boolean;
-}
+export type RoomState = wire.RoomState;
 
 /** Where an event came from: the agent, or this client noticing its own connection change. */
 export type SessionSyncEventSource = 'agent' | 'client';
@@ -64,13 +47,7 @@ export interface SessionSyncEvent {
   type: SessionSyncEventType;
   seq: number | null;
   source: SessionSyncEventSource;
-  payload: Simplify<
-    Omit<wire.EventPayload, 'frontendState' | 'roomState' | 'detail'> & {
-      frontendState: SessionConfig;
-      roomState?: RoomState;
-      detail?: string;
-    }
-  >;
+  payload: Simplify<Omit<wire.EventPayload, 'frontendState'> & { frontendState: SessionConfig }>;
 }
 
 /** The seed's `SessionValidationResult`, as `session.validate` returns it. */
@@ -80,7 +57,10 @@ export type SessionValidationResult = Simplify<
 
 /** A snapshot of the agent's session (`session.snapshot`), in the app's form. */
 export type SessionSnapshot = Simplify<
-  Omit<wire.Snapshot, 'session' | 'type' | 'v'> & { session: SessionConfig }
+  Omit<wire.Snapshot, 'session' | 'roomConfig' | 'type' | 'v'> & {
+    session: SessionConfig;
+    roomConfig: StoredRoomConfig | null;
+  }
 >;
 
 /** The client's own connection to the room. */

@@ -1,8 +1,10 @@
 import { RpcError } from 'livekit-client';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { isWireSessionConfig, toCorrections, toSessionConfig } from '../src/decode.js';
+import type { SessionCorrections as WireCorrections } from '../src/generated/index.js';
 import { SessionSync, SessionSyncError } from '../src/index.js';
-import type { SessionConfig, SessionSyncEvent } from '../src/index.js';
+import type { SessionConfig, SessionSyncEvent, WireSessionConfig } from '../src/index.js';
 import { ParticipantKind } from './fake-room.js';
 import { AgentReplay, agentTraffic, configOf, flush, isEvent, recording } from './replay.js';
 import type { Entry } from './replay.js';
@@ -284,5 +286,16 @@ describe('commands', () => {
     const error = (await session.endSession().catch((e: unknown) => e)) as SessionSyncError;
     expect(error.code).toBe('no_agent');
     expect(replay.room.rpcCalls).toHaveLength(0);
+  });
+});
+
+describe('older agents', () => {
+  it('reads the seed-optional fields an older agent sent as null as absent', () => {
+    const current = lastConfig(firstAgent);
+    const older: unknown = { ...current, voiceMode: null, roomId: null, lastSyncAt: null };
+    expect(isWireSessionConfig(older)).toBe(true);
+    const config = toSessionConfig(older as WireSessionConfig);
+    expect(['voiceMode', 'roomId', 'lastSyncAt'].filter((k) => k in config)).toEqual([]);
+    expect(toCorrections({ state: 'error', roomId: null } as unknown as WireCorrections)).toEqual({ state: 'error' });
   });
 });

@@ -10,7 +10,7 @@ interface AgentView {
     revision: number;
     isMuted: boolean;
     turnDetection: string;
-    lastSyncAt: string | null;
+    lastSyncAt?: string | null; // absent before the first sync; null from older agents
     syncAttempts: number;
     inconsistencyDetected: boolean;
   } | null;

@@ -21,10 +21,21 @@ export type ErrorCode =
 
 export interface Ack {
   type: 'ack';
-  id: string | null;
-  method: string;
+  id: string;
+  method:
+    | 'session.start'
+    | 'session.switch'
+    | 'session.end'
+    | 'session.set_muted'
+    | 'session.ptt_start'
+    | 'session.ptt_end'
+    | 'session.ptt_cancel'
+    | 'session.snapshot'
+    | 'session.validate'
+    | 'session.sync'
+    | 'session.set_sync_enabled';
   result: SessionConfig | Snapshot | ValidationResult;
-  v: number;
+  v: 1;
 }
 /**
  * The seed's `SessionConfig`, plus the session id and a revision that grows on every change.
@@ -35,11 +46,11 @@ export interface SessionConfig {
   type: ('text' | 'voice-ptt' | 'voice-vad') | null;
   state: 'idle' | 'active' | 'syncing' | 'ending' | 'error';
   startedAt: string | null;
-  voiceMode: ('push-to-talk' | 'continuous') | null;
+  voiceMode?: 'push-to-talk' | 'continuous';
   isMuted: boolean;
   turnDetection: 'server' | 'client' | 'none';
-  roomId: string | null;
-  lastSyncAt: string | null;
+  roomId?: string;
+  lastSyncAt?: string;
   syncAttempts: number;
   inconsistencyDetected: boolean;
   voiceActivityEnabled: boolean;
@@ -48,10 +59,10 @@ export interface Snapshot {
   type: 'snapshot';
   seq: number;
   session: SessionConfig;
-  roomConfig: StoredRoomConfig | null;
+  roomConfig?: StoredRoomConfig;
   pushToTalk: boolean;
   syncEnabled: boolean;
-  v: number;
+  v: 1;
 }
 /**
  * The seed's `LiveKitRoomConfig`: what the frontend applies to its own connection.
@@ -76,10 +87,25 @@ export interface StoredAudioSettings {
 export interface ValidationResult {
   isValid: boolean;
   inconsistencies: string[];
-  corrections: {
-    [k: string]: unknown | undefined;
-  };
+  corrections: SessionCorrections;
   needsResync: boolean;
+}
+/**
+ * The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects (never
+ * to `null`: an unset field is not a correction).
+ */
+export interface SessionCorrections {
+  type?: 'text' | 'voice-ptt' | 'voice-vad';
+  state?: 'idle' | 'active' | 'syncing' | 'ending' | 'error';
+  startedAt?: string;
+  voiceMode?: 'push-to-talk' | 'continuous';
+  isMuted?: boolean;
+  turnDetection?: 'server' | 'client' | 'none';
+  roomId?: string;
+  lastSyncAt?: string;
+  syncAttempts?: number;
+  inconsistencyDetected?: boolean;
+  voiceActivityEnabled?: boolean;
 }
 export interface AudioSettings {
   echoCancellation?: boolean;
@@ -96,20 +122,39 @@ export interface ErrorBody {
 }
 export interface ErrorReply {
   type: 'error';
-  id: string | null;
-  method: string | null;
+  id?: string;
+  method?:
+    | 'session.start'
+    | 'session.switch'
+    | 'session.end'
+    | 'session.set_muted'
+    | 'session.ptt_start'
+    | 'session.ptt_end'
+    | 'session.ptt_cancel'
+    | 'session.snapshot'
+    | 'session.validate'
+    | 'session.sync'
+    | 'session.set_sync_enabled';
   error: ErrorBody;
-  v: number;
+  v: 1;
 }
 export interface EventPayload {
   sessionId: string;
   frontendState: SessionConfig;
-  roomState: {
-    [k: string]: unknown | undefined;
-  } | null;
+  roomState?: RoomState;
   timestamp: number;
   trigger: string;
-  detail: string | null;
+  detail?: string;
+}
+/**
+ * What the agent sees when it emits an event (`payload.roomState`): the room's name, its
+ * own link, and, when it has turn-taking, what that turn-taking actually does.
+ */
+export interface RoomState {
+  roomId: string;
+  connectionState: 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+  turnDetection?: 'server' | 'client' | 'none';
+  audioInputEnabled?: boolean;
 }
 export interface NoParams {}
 /**
@@ -118,11 +163,22 @@ export interface NoParams {}
 export interface RequestEnvelope {
   type: 'request';
   id: string;
-  method: string;
+  method:
+    | 'session.start'
+    | 'session.switch'
+    | 'session.end'
+    | 'session.set_muted'
+    | 'session.ptt_start'
+    | 'session.ptt_end'
+    | 'session.ptt_cancel'
+    | 'session.snapshot'
+    | 'session.validate'
+    | 'session.sync'
+    | 'session.set_sync_enabled';
   params?: {
     [k: string]: unknown | undefined;
   };
-  v?: number;
+  v?: 1;
 }
 /**
  * The seed's `LiveKitRoomConfig`: what the frontend applies to its own connection.
@@ -147,7 +203,7 @@ export interface SessionSyncEvent {
     | 'session_inconsistency';
   seq: number;
   payload: EventPayload;
-  v: number;
+  v: 1;
 }
 export interface SetMutedParams {
   muted: boolean;

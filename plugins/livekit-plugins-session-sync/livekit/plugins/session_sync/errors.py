@@ -5,13 +5,35 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal, cast, get_args
 
 from pydantic import Field
 
-from .models import WireModel
+from .models import WireModel, omitted_when_none
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION: Final = 1
+ProtocolVersion = Literal[1]
+
+Method = Literal[
+    "session.start",
+    "session.switch",
+    "session.end",
+    "session.set_muted",
+    "session.ptt_start",
+    "session.ptt_end",
+    "session.ptt_cancel",
+    "session.snapshot",
+    "session.validate",
+    "session.sync",
+    "session.set_sync_enabled",
+]
+_METHODS: frozenset[str] = frozenset(get_args(Method))
+
+
+def known_method(name: str | None) -> Method | None:
+    """`name` as a method of the protocol, or None when it names none."""
+    return cast(Method, name) if name in _METHODS else None
+
 
 # LiveKit's limits for an RPC error: the message is cut at 256 bytes, the data at 15 KiB.
 MAX_RPC_ERROR_MESSAGE_BYTES = 256
@@ -100,17 +122,19 @@ class ErrorBody(WireModel):
 
 class ErrorReply(WireModel):
     type: Literal["error"] = "error"
-    id: str | None
-    method: str | None
+    id: str | None = omitted_when_none()
+    """The request's id, when it could be read."""
+    method: Method | None = omitted_when_none()
+    """The method, when the request named a known one and got that far (6.3)."""
     error: ErrorBody
-    v: int = PROTOCOL_VERSION
+    v: ProtocolVersion = PROTOCOL_VERSION
 
 
 def error_reply(err: ProtocolError, *, request_id: str | None, method: str | None) -> ErrorReply:
     """An error reply that always fits in one packet, whatever the refused input was."""
     return ErrorReply(
         id=request_id,
-        method=method,
+        method=known_method(method),
         error=ErrorBody(
             code=err.code,
             rpc_code=rpc_code(err.code),

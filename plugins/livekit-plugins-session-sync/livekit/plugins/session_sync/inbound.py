@@ -153,7 +153,7 @@ class CommandGate:
 
         try:
             result = await self._run(sender, measured, decode, admitted=True)
-            assert command is not None
+            assert command is not None and command.request_id is not None
             ack = Ack(id=command.request_id, method=command.method, result=result)
             self._publisher.reply(ack, sender)
         except ProtocolError as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
@@ -27,6 +27,16 @@ IsoDatetime = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str)]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def omitted_when_none() -> Any:
+    """An optional field: left out of the wire form when it has no value rather than sent as
+    `null`, which a `field?: T` in the seed's types (and the contract's) does not allow."""
+    return Field(default=None, exclude_if=_is_none)
 
 
 class WireModel(BaseModel):
@@ -74,15 +84,42 @@ class SessionConfig(WireModel):
     revision: int = Field(ge=0)
     type: SessionType | None
     state: SessionState
-    started_at: IsoDatetime | None = None
-    voice_mode: VoiceMode | None = None
+    started_at: IsoDatetime | None = None  # the seed's `startedAt: Date | null`: sent as null
+    voice_mode: VoiceMode | None = omitted_when_none()
     is_muted: bool = False
     turn_detection: TurnDetection = "none"
-    room_id: str | None = None
-    last_sync_at: IsoDatetime | None = None
+    room_id: str | None = omitted_when_none()
+    last_sync_at: IsoDatetime | None = omitted_when_none()
     sync_attempts: int = Field(default=0, ge=0)
     inconsistency_detected: bool = False
     voice_activity_enabled: bool = False
+
+
+class SessionCorrections(WireModel):
+    """The seed's `Partial<SessionConfig>`: only the fields a validation pass corrects (never
+    to `null`: an unset field is not a correction)."""
+
+    type: SessionType | None = omitted_when_none()
+    state: SessionState | None = omitted_when_none()
+    started_at: IsoDatetime | None = omitted_when_none()
+    voice_mode: VoiceMode | None = omitted_when_none()
+    is_muted: bool | None = omitted_when_none()
+    turn_detection: TurnDetection | None = omitted_when_none()
+    room_id: str | None = omitted_when_none()
+    last_sync_at: IsoDatetime | None = omitted_when_none()
+    sync_attempts: int | None = omitted_when_none()
+    inconsistency_detected: bool | None = omitted_when_none()
+    voice_activity_enabled: bool | None = omitted_when_none()
+
+
+class RoomState(WireModel):
+    """What the agent sees when it emits an event (`payload.roomState`): the room's name, its
+    own link, and, when it has turn-taking, what that turn-taking actually does."""
+
+    room_id: str
+    connection_state: ConnectionState
+    turn_detection: TurnDetection | None = omitted_when_none()
+    audio_input_enabled: bool | None = omitted_when_none()
 
 
 class ValidationResult(WireModel):
@@ -90,5 +127,5 @@ class ValidationResult(WireModel):
 
     is_valid: bool
     inconsistencies: tuple[str, ...] = ()
-    corrections: dict[str, object] = Field(default_factory=dict)
+    corrections: SessionCorrections = SessionCorrections()
     needs_resync: bool = False

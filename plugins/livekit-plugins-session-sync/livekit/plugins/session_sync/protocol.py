@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from .errors import MAX_DETAILS_BYTES as MAX_DETAILS_BYTES
@@ -19,16 +19,27 @@ from .errors import PROTOCOL_VERSION as PROTOCOL_VERSION
 from .errors import ErrorBody as ErrorBody
 from .errors import ErrorCode as ErrorCode
 from .errors import ErrorReply as ErrorReply
+from .errors import Method as Method
 from .errors import ProtocolError as ProtocolError
+from .errors import ProtocolVersion as ProtocolVersion
 from .errors import RpcErrorCode as RpcErrorCode
 from .errors import bounded_bytes as bounded_bytes
 from .errors import bounded_details as bounded_details
 from .errors import bounded_text as bounded_text
 from .errors import echo as echo
 from .errors import error_reply as error_reply
+from .errors import known_method as known_method
 from .errors import rpc_code as rpc_code
 from .errors import rpc_error_parts as rpc_error_parts
-from .models import RoomConfig, SessionConfig, SessionType, ValidationResult, WireModel
+from .models import (
+    RoomConfig,
+    RoomState,
+    SessionConfig,
+    SessionType,
+    ValidationResult,
+    WireModel,
+    omitted_when_none,
+)
 
 TOPIC = "session-sync"
 
@@ -119,7 +130,7 @@ class SetSyncEnabledParams(Params):
     enabled: bool
 
 
-PARAMS_BY_METHOD: Mapping[str, type[Params]] = {
+PARAMS_BY_METHOD: Mapping[Method, type[Params]] = {
     "session.start": StartSessionParams,
     "session.switch": SwitchSessionParams,
     "session.end": NoParams,
@@ -132,7 +143,7 @@ PARAMS_BY_METHOD: Mapping[str, type[Params]] = {
     "session.sync": SyncParams,
     "session.set_sync_enabled": SetSyncEnabledParams,
 }
-METHODS: tuple[str, ...] = tuple(PARAMS_BY_METHOD)
+METHODS: tuple[Method, ...] = tuple(PARAMS_BY_METHOD)
 
 
 class Command(BaseModel):
@@ -140,7 +151,7 @@ class Command(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    method: str
+    method: Method
     params: Params
     request_id: str | None = None
 
@@ -150,9 +161,11 @@ class RequestEnvelope(Params):
 
     type: Literal["request"]
     id: str = Field(min_length=1, max_length=64)
-    method: str
+    # Decoded loosely so that an unknown method or version gets its own error code (6.1);
+    # the schema tells an app what to send.
+    method: Annotated[str, WithJsonSchema({"enum": list(get_args(Method))})]
     params: dict[str, Any] = Field(default_factory=dict)
-    v: int = PROTOCOL_VERSION
+    v: Annotated[int, WithJsonSchema({"const": PROTOCOL_VERSION})] = PROTOCOL_VERSION
 
 
 def _describe(err: ValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -227,14 +240,15 @@ def _parse_json(raw: bytes | str) -> Any:
     return data
 
 
-def decode_params(method: str, params: Any, request_id: str | None = None) -> Command:
-    params_type = PARAMS_BY_METHOD.get(method)
-    if params_type is None:
+def decode_params(name: str, params: Any, request_id: str | None = None) -> Command:
+    method = known_method(name)
+    if method is None:
         raise ProtocolError(
             ErrorCode.UNKNOWN_METHOD,
-            f"unknown method {echo(method)!r}",
-            {"method": echo(method), "known": list(METHODS)},
+            f"unknown method {echo(name)!r}",
+            {"method": echo(name), "known": list(METHODS)},
         )
+    params_type = PARAMS_BY_METHOD[method]
     if not isinstance(params, dict):
         raise ProtocolError(
             ErrorCode.INVALID_PARAMS, f"params of {method} must be a JSON object", method=method
@@ -321,10 +335,10 @@ def request_id_of(payload: bytes) -> str | None:
 class EventPayload(WireModel):
     session_id: str
     frontend_state: SessionConfig
-    room_state: dict[str, Any] | None = None
+    room_state: RoomState | None = omitted_when_none()
     timestamp: int
     trigger: str
-    detail: str | None = None
+    detail: str | None = omitted_when_none()
     """What was found (`session_inconsistency`), or why a change failed (`...:failed`)."""
 
 
@@ -334,25 +348,25 @@ class SessionSyncEvent(WireModel):
     type: EventType
     seq: int
     payload: EventPayload
-    v: int = PROTOCOL_VERSION
+    v: ProtocolVersion = PROTOCOL_VERSION
 
 
 class Snapshot(WireModel):
     type: Literal["snapshot"] = "snapshot"
     seq: int
     session: SessionConfig
-    room_config: RoomConfig | None
+    room_config: RoomConfig | None = omitted_when_none()
     push_to_talk: bool
     sync_enabled: bool
-    v: int = PROTOCOL_VERSION
+    v: ProtocolVersion = PROTOCOL_VERSION
 
 
 class Ack(WireModel):
     type: Literal["ack"] = "ack"
-    id: str | None
-    method: str
+    id: str
+    method: Method
     result: SessionConfig | Snapshot | ValidationResult
-    v: int = PROTOCOL_VERSION
+    v: ProtocolVersion = PROTOCOL_VERSION
 
 
 CommandResult = SessionConfig | Snapshot | ValidationResult

@@ -16,11 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from . import metrics
 from .log import logger
-from .models import SessionConfig, WireModel
+from .models import RoomState, SessionConfig, WireModel
 from .options import SyncOptions
 from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
 from .room import RoomPort
@@ -137,13 +136,12 @@ class Publisher:
     ) -> None:
         metrics.EVENTS.labels(event_type).inc()
         self._seq += 1
-        room_state: dict[str, Any] = {
-            "roomId": self._room.name,
-            "connectionState": self._room.connection_state,
-        }
-        if seen is not None:
-            room_state["turnDetection"] = seen.turn_detection
-            room_state["audioInputEnabled"] = seen.audio_input_enabled
+        room_state = RoomState(
+            room_id=self._room.name,
+            connection_state=self._room.connection_state,
+            turn_detection=seen.turn_detection if seen else None,
+            audio_input_enabled=seen.audio_input_enabled if seen else None,
+        )
         event = SessionSyncEvent(
             type=event_type,
             seq=self._seq,

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .models import ConnectionState, SessionConfig, TurnDetection, ValidationResult
+from .models import (
+    ConnectionState,
+    SessionConfig,
+    SessionCorrections,
+    TurnDetection,
+    ValidationResult,
+)
 from .policy import LIVE_STATES, expected_audio_input, turn_profile
 from .protocol import encode_attributes, published_session_attributes
 
@@ -79,11 +85,10 @@ class Verdict:
         return frozenset(i.repair for i in self.inconsistencies if i.repair is not None)
 
     def to_result(self) -> ValidationResult:
-        wire = SessionConfig.model_fields
         return ValidationResult(
             is_valid=self.is_valid,
             inconsistencies=tuple(i.message for i in self.inconsistencies),
-            corrections={wire[k].alias or k: v for k, v in self.corrections.items()},
+            corrections=SessionCorrections(**self.corrections),
             needs_resync=not self.is_valid,
         )
 
