@@ -37,7 +37,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from livekit.agents import Agent, AgentSession, JobProcess
+from livekit.agents import NOT_GIVEN, Agent, AgentSession, JobProcess, NotGivenOr, llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 
 from agent.models import LoadedModels, load_models, plan_turn_detector
 from agent.server import (
@@ -52,7 +53,6 @@ from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
 from livekit.plugins.session_sync import SessionSynchronizer
 from livekit.plugins.session_sync.testing import InMemoryServer
-from tests.agent.fakes import EchoLLM
 
 LEVELS = (100, 200, 300, 400)
 INTERVAL = 2.0
@@ -67,6 +67,34 @@ def percentile(samples: list[float], q: float) -> float:
         return float("nan")
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+class BenchLLM(llm.LLM[Any]):
+    """Answers "echo: <the last message>" at once. Unlike the tests' EchoLLM it keeps no
+    record of the prompts, whose growth would be the harness's cost, not the worker's."""
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        return _BenchStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _BenchStream(llm.LLMStream):
+    async def _run(self) -> None:
+        last = self._chat_ctx.items[-1] if self._chat_ctx.items else None
+        said = last.text_content if last is not None and last.type == "message" else ""
+        self._event_ch.send_nowait(
+            llm.ChatChunk(
+                id="echo", delta=llm.ChoiceDelta(role="assistant", content=f"echo: {said}")
+            )
+        )
 
 
 class _Proc:
@@ -103,7 +131,7 @@ async def talk(session: AgentSession[Any], load: Load, index: int) -> None:
 
 
 async def open_bare(models: LoadedModels) -> tuple[AgentSession[Any], list[Any]]:
-    session: AgentSession[Any] = AgentSession(llm=EchoLLM(), vad=models.vad)
+    session: AgentSession[Any] = AgentSession(llm=BenchLLM(), vad=models.vad)
     await session.start(Agent(instructions="benchmark"))
     return session, []
 
@@ -111,7 +139,7 @@ async def open_bare(models: LoadedModels) -> tuple[AgentSession[Any], list[Any]]
 async def open_ours(
     settings: Settings, models: LoadedModels, load: Load
 ) -> tuple[AgentSession[Any], list[Any]]:
-    session, turns = build_session(settings, models, "text", llm=EchoLLM(), stt=None, tts=None)
+    session, turns = build_session(settings, models, "text", llm=BenchLLM(), stt=None, tts=None)
     await session.start(SessionSyncAgent(instructions="benchmark"))
     server = InMemoryServer()
     agent_room = await server.connect("room", "agent", kind="agent")
@@ -133,7 +161,7 @@ async def open_ours(
     return session, closers
 
 
-async def child(variant: str, seconds: float) -> list[dict[str, Any]]:
+async def child(variant: str, seconds: float, levels: tuple[int, ...]) -> list[dict[str, Any]]:
     if variant == "ours":
         proc = _Proc()
         prewarm(cast(JobProcess, proc))
@@ -151,7 +179,7 @@ async def child(variant: str, seconds: float) -> list[dict[str, Any]]:
     talkers: list[asyncio.Task[None]] = []
     sessions: list[tuple[AgentSession[Any], list[Any]]] = []
     rows: list[dict[str, Any]] = []
-    for level in LEVELS:
+    for level in levels:
         while len(sessions) < level:
             if variant.startswith("bare"):
                 opened = await open_bare(models)
@@ -164,7 +192,9 @@ async def child(variant: str, seconds: float) -> list[dict[str, Any]]:
         load.replies_ms.clear()
         load.gc_pauses_ms.clear()
         load.events = 0
+        cpu_started = time.process_time()
         await asyncio.sleep(seconds)
+        cpu = time.process_time() - cpu_started
         replies = list(load.replies_ms)
         rows.append(
             {
@@ -174,6 +204,9 @@ async def child(variant: str, seconds: float) -> list[dict[str, Any]]:
                 "p99": percentile(replies, 99),
                 "gc_max": max(load.gc_pauses_ms, default=0.0),
                 "gc_full": len(load.gc_pauses_ms),
+                "due": round(level * seconds / INTERVAL),
+                "cpu_ms_per_reply": cpu * 1000 / max(1, len(replies)),
+                "cpu_share": cpu / seconds,
                 "events_per_s": load.events / seconds,
             }
         )
@@ -203,10 +236,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=12.0, help="measured per level")
     parser.add_argument("--child", choices=VARIANTS)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="sessions per level")
     args = parser.parse_args()
+    levels = tuple(int(n) for n in args.levels.split(","))
     if args.child:
         logging.basicConfig(level=logging.WARNING)
-        rows = asyncio.run(child(args.child, args.seconds))
+        rows = asyncio.run(child(args.child, args.seconds, levels))
         print(json.dumps(rows))
         return
 

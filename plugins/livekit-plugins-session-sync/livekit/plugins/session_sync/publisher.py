@@ -22,7 +22,7 @@ from . import metrics
 from .log import logger
 from .models import SessionConfig, WireModel
 from .options import SyncOptions
-from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
+from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode, encode_event
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
 
@@ -134,7 +134,9 @@ class Publisher:
         config: SessionConfig,
         seen: TurnTakingObservation | None,
         detail: str | None = None,
+        config_wire: Mapping[str, object] | None = None,
     ) -> None:
+        """`config_wire`: `config` already in its wire form, so it is not serialised again."""
         metrics.EVENTS.labels(event_type).inc()
         self._seq += 1
         room_state: dict[str, Any] = {
@@ -161,7 +163,8 @@ class Publisher:
                 callback(event)
             except Exception:
                 logger.exception("session event listener failed")
-        self._enqueue(_Outgoing(self._next_index(), data=encode(event), seq=self._seq))
+        data = encode(event) if config_wire is None else encode_event(event, config_wire)
+        self._enqueue(_Outgoing(self._next_index(), data=data, seq=self._seq))
 
     def broadcast(self, message: WireModel) -> None:
         """To everyone; held while the link is down and sent, in order, once it is back."""
