@@ -91,6 +91,21 @@ def encode_session(config: SessionConfig, *, ptt_pressed: bool) -> EncodedSessio
     return EncodedSession(config, ptt_pressed, MappingProxyType(wire), MappingProxyType(attributes))
 
 
+class SessionEncoder:
+    """One session's latest `EncodedSession`: each revision is encoded once, whatever the
+    number of sessions in the process (a cache shared by all of them misses once they
+    outnumber it)."""
+
+    def __init__(self) -> None:
+        self._latest: EncodedSession | None = None
+
+    def encode(self, config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
+        latest = self._latest
+        if latest is None or not latest.matches(config, ptt_pressed):
+            latest = self._latest = encode_session(config, ptt_pressed=ptt_pressed)
+        return latest
+
+
 def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
     """Every attribute the agent publishes, derived from one config so they never disagree."""
     return dict(encode_session(config, ptt_pressed=ptt_pressed).attributes)

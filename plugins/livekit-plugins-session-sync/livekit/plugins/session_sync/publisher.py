@@ -20,9 +20,17 @@ from typing import Any
 
 from . import metrics
 from .log import logger
-from .models import SessionConfig, WireModel
+from .models import WireModel
 from .options import SyncOptions
-from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode, encode_event
+from .protocol import (
+    ATTR_SEQ,
+    EncodedSession,
+    EventPayload,
+    EventType,
+    SessionSyncEvent,
+    encode,
+    encode_event,
+)
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
 
@@ -131,12 +139,11 @@ class Publisher:
         event_type: EventType,
         trigger: str,
         *,
-        config: SessionConfig,
+        session: EncodedSession,
         seen: TurnTakingObservation | None,
         detail: str | None = None,
-        config_wire: Mapping[str, object] | None = None,
     ) -> None:
-        """`config_wire`: `config` already in its wire form, so it is not serialised again."""
+        config = session.config
         metrics.EVENTS.labels(event_type).inc()
         self._seq += 1
         room_state: dict[str, Any] = {
@@ -163,7 +170,7 @@ class Publisher:
                 callback(event)
             except Exception:
                 logger.exception("session event listener failed")
-        data = encode(event) if config_wire is None else encode_event(event, config_wire)
+        data = encode_event(event, session.wire)  # the config as already encoded
         self._enqueue(_Outgoing(self._next_index(), data=data, seq=self._seq))
 
     def broadcast(self, message: WireModel) -> None:

@@ -35,15 +35,14 @@ from .policy import TransitionError
 from .protocol import (
     Command,
     CommandResult,
-    EncodedSession,
     ErrorCode,
     EventType,
     ProtocolError,
+    SessionEncoder,
     Snapshot,
     SyncParams,
     bounded_text,
     decode_params,
-    encode_session,
 )
 from .publisher import EventCallback, Publisher
 from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
@@ -85,7 +84,7 @@ class SessionSynchronizer:
         self._keeper = (
             RecordKeeper(store, io_timeout=self._opts.io_timeout) if store is not None else None
         )
-        self._encoded: EncodedSession | None = None
+        self._encoder = SessionEncoder()
         self._started = False
         self._closed = False
 
@@ -202,9 +201,8 @@ class SessionSynchronizer:
         self, command: Incoming, *, trigger: str, caller_owned: bool = False
     ) -> CommandResult:
         """Run a command to completion in a task the owner keeps: LiveKit cancels an RPC handler
-        at the caller's timeout, and a switch cut off half-way would be half applied.
-        `caller_owned`: the caller is a task this synchronizer owns and cancels only when it
-        closes (a data message's), so the command runs in it, with no task of its own."""
+        at the caller's timeout, and a switch cut off half-way would be half applied. A caller
+        that is a task of the owner's (`caller_owned`, a data message's) runs it itself."""
         if caller_owned:
             self._take_place()
             return await self._run_command(command, trigger, None)
@@ -333,27 +331,16 @@ class SessionSynchronizer:
         if commit.event is not None:
             self._emit(commit.event, trigger, detail=commit.detail)
 
-    def _encoding(self) -> EncodedSession:
-        """The session's wire forms at this revision, encoded once and kept for this session
-        alone: publishing, its event and every validation pass until the next change."""
-        state = self._state
-        encoded = self._encoded
-        if encoded is None or not encoded.matches(state.config, state.ptt_pressed):
-            encoded = self._encoded = encode_session(state.config, ptt_pressed=state.ptt_pressed)
-        return encoded
-
     def _publish_attributes(self) -> None:
-        self._publisher.publish_attributes(self._encoding().attributes)
+        state = self._state  # encoded once per revision: the event and validation reuse it
+        self._publisher.publish_attributes(
+            self._encoder.encode(state.config, ptt_pressed=state.ptt_pressed).attributes
+        )
 
     def _emit(self, event: EventType, trigger: str, *, detail: str | None = None) -> None:
-        encoded = self._encoding()
+        session = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
         self._publisher.emit(
-            event,
-            trigger,
-            config=encoded.config,
-            config_wire=encoded.wire,
-            seen=self._turns.observe(),
-            detail=detail,
+            event, trigger, session=session, seen=self._turns.observe(), detail=detail
         )
 
     def _release_stuck_press(self, press: int) -> None:
@@ -391,7 +378,7 @@ class SessionSynchronizer:
         return Observation.of(room, published, self._turns.observe())
 
     def _verdict(self) -> Verdict:
-        encoded = self._encoding()
+        encoded = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
         return validate(
             encoded.config,
             self._observe(),
