@@ -9,7 +9,9 @@ Measures, in one run:
    listener subscribed before the synchronizer; no plugin code is changed.
    Commands: `session.set_muted` true/false in a voice-vad session and
    `session.ptt_start`/`session.ptt_end` in a voice-ptt session, by RPC and by data message.
-2. one validation pass: `SessionSynchronizer.validate()` and the pure `validation.validate`.
+2. one validation pass: `SessionSynchronizer.validate()` and the pure `validation.validate`,
+   on one session, and in turn across 200 live sessions in the process (as their periodic
+   validations run), each at its own revision.
 3. memory per extra idle session: N synchronizers, each with its own in-memory room pair
    and turn-taking, started and left idle; tracemalloc and RSS deltas.
 
@@ -40,6 +42,7 @@ from typing import Any
 from livekit import rtc
 
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType, SyncOptions
+from livekit.plugins.session_sync.protocol import encode_attributes
 from livekit.plugins.session_sync.room import RpcHandler
 from livekit.plugins.session_sync.testing import (
     InMemoryRoom,
@@ -344,7 +347,13 @@ async def bench_validation(iterations: int) -> list[Row]:
             ("SessionSynchronizer.validate()", sync.validate),
             (
                 "validation.validate(...)",
-                functools.partial(validate, config, observation, ptt_pressed=pressed),
+                functools.partial(
+                    validate,
+                    config,
+                    observation,
+                    ptt_pressed=pressed,
+                    expected_attributes=encode_attributes(config, ptt_pressed=pressed),
+                ),
             ),
         ]
         for name, fn in cases:
@@ -372,6 +381,57 @@ async def bench_validation(iterations: int) -> list[Row]:
             )
         await sync.aclose()
     return rows
+
+
+async def bench_live_validation(sessions: int, rounds: int) -> list[Row]:
+    """Periodic validation as a busy process runs it: `sessions` live sessions, each at its
+    own revision, validated in turn, so no pass finds the previous pass's session."""
+    benches: list[Bench] = []
+    kinds: tuple[SessionType, ...] = ("text", "voice-vad", "voice-ptt")
+    for i in range(sessions):
+        bench = await open_bench(kinds[i % len(kinds)])
+        for _ in range(i % 5):  # different revisions, as sessions of different ages have
+            await bench.sync.request("session.sync", {"trigger": "bench"})
+        benches.append(bench)
+    await asyncio.sleep(0)
+    assert all(b.sync.validate().is_valid for b in benches), "sessions should start consistent"
+    validators = [b.sync.validate for b in benches]
+    for fn in validators:  # warm-up
+        fn()
+    gc.collect()
+    samples: list[float] = []
+    cpu_samples: list[float] = []  # the pass's own CPU time: what a busy machine leaves out
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
+    for _ in range(rounds):
+        for fn in validators:
+            start, cpu_start = clock(), cpu()
+            fn()
+            cpu_samples.append((cpu() - cpu_start) / 1_000)
+            samples.append((clock() - start) / 1_000)
+    for bench in benches:
+        await bench.sync.aclose()
+    p99 = percentile(samples, 99)
+    name = f"SessionSynchronizer.validate(), {sessions} live sessions in turn"
+    return [
+        Row(
+            f"{name}: mean (n={len(samples)})",
+            f"{statistics.fmean(samples):6.1f} µs (p50 {percentile(samples, 50):6.1f})",
+            f"< {TARGET_VALIDATION_US:.0f} µs",
+            statistics.fmean(samples) < TARGET_VALIDATION_US,
+        ),
+        Row(
+            f"{name}: p99",
+            f"{p99:6.1f} µs",
+            f"< {TARGET_VALIDATION_US:.0f} µs",
+            p99 < TARGET_VALIDATION_US,
+        ),
+        Row(
+            f"{name}: CPU time p99",
+            f"{percentile(cpu_samples, 99):6.1f} µs (p50 {percentile(cpu_samples, 50):6.1f})",
+            "(info)",
+            None,
+        ),
+    ]
 
 
 # -- 3. memory per idle session ---------------------------------------------------------------
@@ -519,6 +579,7 @@ async def main_async(args: argparse.Namespace) -> None:
     latency_rows, _ = await bench_latency(commands, warmup)
     rows += latency_rows
     rows += await bench_validation(iterations)
+    rows += await bench_live_validation(args.live_sessions, max(5, iterations // 200))
     rows += await bench_memory(sessions)
     elapsed = time.perf_counter() - started
 
@@ -542,6 +603,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=0, help="commands per path")
     parser.add_argument("--iterations", type=int, default=0, help="validation passes per case")
     parser.add_argument("--sessions", type=int, default=0, help="idle sessions to create")
+    parser.add_argument(
+        "--live-sessions", type=int, default=200, help="live sessions validated in turn"
+    )
     parser.add_argument("--rss-probe", choices=sorted(POPULATIONS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)

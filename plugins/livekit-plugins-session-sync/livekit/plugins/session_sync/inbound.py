@@ -152,7 +152,7 @@ class CommandGate:
             return command
 
         try:
-            result = await self._run(sender, measured, decode, admitted=True)
+            result = await self._run(sender, measured, decode, admitted=True, owned_task=True)
             assert command is not None and command.request_id is not None
             ack = Ack(id=command.request_id, method=command.method, result=result)
             self._publisher.reply(ack, sender)
@@ -280,13 +280,18 @@ class CommandGate:
         *,
         trigger: str | None = None,
         admitted: bool = False,
+        owned_task: bool = False,
     ) -> CommandResult:
+        """`owned_task`: this runs in one of the gate's tasks (not in LiveKit's RPC handler,
+        which is cancelled at the caller's timeout), so the command needs no task of its own."""
         if not admitted:
             self._admit(sender)
         command = decode()
         measured.method = command.method
         try:
-            result = await self._owner.execute(command, trigger=trigger or command.method)
+            result = await self._owner.execute(
+                command, trigger=trigger or command.method, caller_owned=owned_task
+            )
         except ProtocolError:
             await self._publisher.drained()  # a failed change may have announced `error`
             raise

@@ -149,7 +149,8 @@ def apply_commit(state: SyncState, commit: Commit, *, connected: bool) -> SyncSt
             changes.pop("state", None)
         if commit.settle:
             changes["state"] = settled_state(connected=connected)
-        merged = {**config.model_dump(), **changes, "revision": config.revision + 1}
+        # Validated from the fields as they are: a dump first would copy and convert each.
+        merged = {**config.__dict__, **changes, "revision": config.revision + 1}
         config = SessionConfig.model_validate(merged)
         check_transition(state.config.state, config.state)
     return SyncState(

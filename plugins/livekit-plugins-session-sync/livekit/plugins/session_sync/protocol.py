@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
@@ -68,16 +69,27 @@ ATTR_SEQ = "session.seq"
 ATTR_REQUESTED_TYPE = "session.requestedType"
 
 
-def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
-    """Every attribute the agent publishes, derived from one config so they never disagree."""
-    return dict(_encoded_attributes(config, ptt_pressed))
+@dataclass(frozen=True)
+class EncodedSession:
+    """One revision's wire forms, made once: the config as JSON data and every attribute.
+    The owner keeps the latest per session, so publishing, the event and each validation
+    pass of that revision share one encoding (and one formatting of its timestamps)."""
+
+    config: SessionConfig
+    ptt_pressed: bool
+    wire: Mapping[str, object]
+    attributes: Mapping[str, str]
+
+    def matches(self, config: SessionConfig, ptt_pressed: bool) -> bool:
+        # The config is immutable and replaced on every change: the same object is the
+        # same revision.
+        return self.config is config and self.ptt_pressed == ptt_pressed
 
 
-# Validation compares against these on every pass; a revision is encoded once, not each time.
-@functools.lru_cache(maxsize=64)
-def _encoded_attributes(config: SessionConfig, ptt_pressed: bool) -> dict[str, str]:
-    return {
-        ATTR_CONFIG: json.dumps(config.to_wire(), separators=(",", ":")),
+def encode_session(config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
+    wire = config.to_wire()
+    attributes = {
+        ATTR_CONFIG: json.dumps(wire, separators=(",", ":")),
         ATTR_REVISION: str(config.revision),
         ATTR_ID: config.session_id,
         ATTR_TYPE: config.type or "none",
@@ -87,6 +99,27 @@ def _encoded_attributes(config: SessionConfig, ptt_pressed: bool) -> dict[str, s
         ATTR_PUSH_TO_TALK: "pressed" if ptt_pressed else "released",
         ATTR_PROTOCOL: str(PROTOCOL_VERSION),
     }
+    return EncodedSession(config, ptt_pressed, MappingProxyType(wire), MappingProxyType(attributes))
+
+
+class SessionEncoder:
+    """One session's latest `EncodedSession`: each revision is encoded once, whatever the
+    number of sessions in the process (a cache shared by all of them misses once they
+    outnumber it)."""
+
+    def __init__(self) -> None:
+        self._latest: EncodedSession | None = None
+
+    def encode(self, config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
+        latest = self._latest
+        if latest is None or not latest.matches(config, ptt_pressed):
+            latest = self._latest = encode_session(config, ptt_pressed=ptt_pressed)
+        return latest
+
+
+def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
+    """Every attribute the agent publishes, derived from one config so they never disagree."""
+    return dict(encode_session(config, ptt_pressed=ptt_pressed).attributes)
 
 
 def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
@@ -374,3 +407,16 @@ CommandResult = SessionConfig | Snapshot | ValidationResult
 
 def encode(message: WireModel) -> bytes:
     return json.dumps(message.to_wire(), separators=(",", ":")).encode()
+
+
+def encode_event(event: SessionSyncEvent, frontend_state: Mapping[str, object]) -> bytes:
+    """`encode(event)`, with the session already in its wire form (`EncodedSession.wire` of
+    `event.payload.frontend_state`), so a change's config is serialised once, not twice."""
+    wire = event.model_dump(mode="json", by_alias=True, exclude={"payload": {"frontend_state"}})
+    payload = wire["payload"]
+    wire["payload"] = {
+        "sessionId": payload.pop("sessionId"),
+        "frontendState": dict(frontend_state),  # json encodes dicts only
+        **payload,
+    }
+    return json.dumps(wire, separators=(",", ":")).encode()

@@ -19,9 +19,17 @@ from dataclasses import dataclass
 
 from . import metrics
 from .log import logger
-from .models import RoomState, SessionConfig, WireModel
+from .models import RoomState, WireModel
 from .options import SyncOptions
-from .protocol import ATTR_SEQ, EventPayload, EventType, SessionSyncEvent, encode
+from .protocol import (
+    ATTR_SEQ,
+    EncodedSession,
+    EventPayload,
+    EventType,
+    SessionSyncEvent,
+    encode,
+    encode_event,
+)
 from .room import RoomPort
 from .turn_taking import TurnTakingObservation
 
@@ -130,10 +138,11 @@ class Publisher:
         event_type: EventType,
         trigger: str,
         *,
-        config: SessionConfig,
+        session: EncodedSession,
         seen: TurnTakingObservation | None,
         detail: str | None = None,
     ) -> None:
+        config = session.config
         metrics.EVENTS.labels(event_type).inc()
         self._seq += 1
         room_state = RoomState(
@@ -159,7 +168,8 @@ class Publisher:
                 callback(event)
             except Exception:
                 logger.exception("session event listener failed")
-        self._enqueue(_Outgoing(self._next_index(), data=encode(event), seq=self._seq))
+        data = encode_event(event, session.wire)  # the config as already encoded
+        self._enqueue(_Outgoing(self._next_index(), data=data, seq=self._seq))
 
     def broadcast(self, message: WireModel) -> None:
         """To everyone; held while the link is down and sent, in order, once it is back."""

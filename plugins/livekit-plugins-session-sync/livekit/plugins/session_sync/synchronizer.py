@@ -38,11 +38,11 @@ from .protocol import (
     ErrorCode,
     EventType,
     ProtocolError,
+    SessionEncoder,
     Snapshot,
     SyncParams,
     bounded_text,
     decode_params,
-    encode_attributes,
 )
 from .publisher import EventCallback, Publisher
 from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
@@ -84,6 +84,7 @@ class SessionSynchronizer:
         self._keeper = (
             RecordKeeper(store, io_timeout=self._opts.io_timeout) if store is not None else None
         )
+        self._encoder = SessionEncoder()
         self._started = False
         self._closed = False
 
@@ -192,13 +193,19 @@ class SessionSynchronizer:
 
     def validate(self) -> Verdict:
         """Check the session against the room without changing anything."""
-        return validate(self.config, self._observe(), ptt_pressed=self.ptt_pressed)
+        return self._verdict()
 
     # -- running commands and reactions ---------------------------------------------------
 
-    async def execute(self, command: Incoming, *, trigger: str) -> CommandResult:
+    async def execute(
+        self, command: Incoming, *, trigger: str, caller_owned: bool = False
+    ) -> CommandResult:
         """Run a command to completion in a task the owner keeps: LiveKit cancels an RPC handler
-        at the caller's timeout, and a switch cut off half-way would be half applied."""
+        at the caller's timeout, and a switch cut off half-way would be half applied. A caller
+        that is a task of the owner's (`caller_owned`, a data message's) runs it itself."""
+        if caller_owned:
+            self._take_place()
+            return await self._run_command(command, trigger, None)
         return await asyncio.shield(self._submit(command, trigger))
 
     async def react(self, planner: Callable[[SyncState], Plan], trigger: str) -> None:
@@ -209,15 +216,19 @@ class SessionSynchronizer:
     def _submit(
         self, command: Incoming, trigger: str, *, press: int | None = None
     ) -> asyncio.Task[CommandResult]:
+        self._take_place()
+        task = asyncio.create_task(self._run_command(command, trigger, press), name=command.method)
+        self._commands.add(task)
+        task.add_done_callback(self._command_done)
+        return task
+
+    def _take_place(self) -> None:
+        """A place among the commands waiting for the lock, released by `_run_command`."""
         if self._closed:
             raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
         if self._pending >= self._opts.max_pending_commands:
             raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         self._pending += 1
-        task = asyncio.create_task(self._run_command(command, trigger, press), name=command.method)
-        self._commands.add(task)
-        task.add_done_callback(self._command_done)
-        return task
 
     async def _run_command(
         self, command: Incoming, trigger: str, press: int | None
@@ -321,14 +332,15 @@ class SessionSynchronizer:
             self._emit(commit.event, trigger, detail=commit.detail)
 
     def _publish_attributes(self) -> None:
-        state = self._state
+        state = self._state  # encoded once per revision: the event and validation reuse it
         self._publisher.publish_attributes(
-            encode_attributes(state.config, ptt_pressed=state.ptt_pressed)
+            self._encoder.encode(state.config, ptt_pressed=state.ptt_pressed).attributes
         )
 
     def _emit(self, event: EventType, trigger: str, *, detail: str | None = None) -> None:
+        session = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
         self._publisher.emit(
-            event, trigger, config=self.config, seen=self._turns.observe(), detail=detail
+            event, trigger, session=session, seen=self._turns.observe(), detail=detail
         )
 
     def _release_stuck_press(self, press: int) -> None:
@@ -365,8 +377,17 @@ class SessionSynchronizer:
         room = (self._room.connection_state, self._room.name)
         return Observation.of(room, published, self._turns.observe())
 
+    def _verdict(self) -> Verdict:
+        encoded = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
+        return validate(
+            encoded.config,
+            self._observe(),
+            ptt_pressed=encoded.ptt_pressed,
+            expected_attributes=encoded.attributes,
+        )
+
     async def _validate_and_correct(self, trigger: str, *, announce_state: bool = True) -> Verdict:
-        verdict = validate(self.config, self._observe(), ptt_pressed=self.ptt_pressed)
+        verdict = self._verdict()
         if verdict.is_valid:
             return verdict
         for item in verdict.inconsistencies:

@@ -171,11 +171,16 @@ def _check_turn_taking(
 
 
 def _check_attributes(
-    config: SessionConfig, observed: Observation, *, ptt_pressed: bool
+    config: SessionConfig,
+    observed: Observation,
+    *,
+    ptt_pressed: bool,
+    expected: Mapping[str, str] | None,
 ) -> Inconsistency | None:
     if observed.connection_state != "connected":
         return None  # nothing can be published until the link is back
-    expected = encode_attributes(config, ptt_pressed=ptt_pressed)
+    if expected is None:
+        expected = encode_attributes(config, ptt_pressed=ptt_pressed)
     actual = published_session_attributes(observed.published_attributes)
     if actual != expected:
         stale = sorted(
@@ -188,7 +193,15 @@ def _check_attributes(
     return None
 
 
-def validate(config: SessionConfig, observed: Observation, *, ptt_pressed: bool) -> Verdict:
+def validate(
+    config: SessionConfig,
+    observed: Observation,
+    *,
+    ptt_pressed: bool,
+    expected_attributes: Mapping[str, str] | None = None,
+) -> Verdict:
+    """`expected_attributes`: the attributes of `config` and `ptt_pressed` as the owner
+    already encoded them (`EncodedSession.attributes`); encoded here when not given."""
     found: list[Inconsistency] = []
     for single in (
         _check_connection(config, observed.connection_state),
@@ -198,6 +211,9 @@ def validate(config: SessionConfig, observed: Observation, *, ptt_pressed: bool)
             found.append(single)
     found.extend(_check_type_fields(config))
     found.extend(_check_turn_taking(config, observed, ptt_pressed=ptt_pressed))
-    if (attrs := _check_attributes(config, observed, ptt_pressed=ptt_pressed)) is not None:
+    attrs = _check_attributes(
+        config, observed, ptt_pressed=ptt_pressed, expected=expected_attributes
+    )
+    if attrs is not None:
         found.append(attrs)
     return Verdict(tuple(found))
