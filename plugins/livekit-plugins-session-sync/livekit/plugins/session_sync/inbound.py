@@ -265,7 +265,7 @@ class CommandGate:
     def _let_in_requested_type(self, identity: str, requested: str) -> bool:
         if requested == self._honoured_request:
             return False
-        if self._admitted_now(identity, lambda: None):
+        if self._admitted_now(identity, lambda: None, counted_as=ATTR_REQUESTED_TYPE):
             self._spawn(self.handle_requested_type(identity, requested), "session-sync-attribute")
             return True
         return False
@@ -312,15 +312,22 @@ class CommandGate:
 
     # -- the shared path ----------------------------------------------------------------
 
-    def _admitted_now(self, sender: str, request_id: Callable[[], str | None]) -> bool:
-        """Admission as a message arrives, with the refusal answered at once (no task)."""
+    def _admitted_now(
+        self,
+        sender: str,
+        request_id: Callable[[], str | None],
+        *,
+        counted_as: str | None = None,
+    ) -> bool:
+        """Admission as a message is let in, with the refusal answered at once (no task).
+        `counted_as`: the method its metrics name (the attribute's refusals are its own)."""
         try:
             self._admit(sender)
             if len(self._tasks) >= 4 * self._opts.max_pending_commands:
                 raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         except ProtocolError as e:
             measured = _Measured()
-            self._refused(measured, e, sender, None)
+            self._refused(measured, e, sender, counted_as)
             measured.record()
             reply = error_reply(e, request_id=request_id(), method=None)
             self._publisher.reply(reply, sender, stranger=sender != self.linked)
