@@ -6,9 +6,10 @@ burst into a room where nothing listens (the in-memory network's own share)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from livekit import rtc
 
 from livekit.plugins.session_sync import ATTR_REQUESTED_TYPE, TOPIC
 from livekit.plugins.session_sync.metrics import COMMANDS
-from livekit.plugins.session_sync.testing import InMemoryServer
+from livekit.plugins.session_sync.testing import InMemoryServer, eventually
 
 from .loopwatch import LoopHold, post_all, watch_loop
 from .rig import AGENT, ROOM, USER, Replies, Rig, quiet_options
@@ -104,14 +105,14 @@ async def flood(path: FloodPath, flooder: str, messages: int) -> FloodResult:
             started = time.perf_counter()
             calls = _burst(rig, room, path, messages)
             hold.restart()  # the burst is on the wire: from here on it is the agent's
-            probes = asyncio.create_task(_probe(rig, user_replies, result, lambda: done))
-            done = False
+            flooding = asyncio.Event()
+            probes = asyncio.create_task(_probe(rig, user_replies, result, flooding.is_set))
             if calls:
                 outcomes = await asyncio.gather(*calls, return_exceptions=True)
                 result.answered = sum(_rpc_answered(o, result) for o in outcomes)
             else:
                 await _answered(rig, replies, path, messages, result, refusals_before)
-            done = True
+            flooding.set()
             await probes
             result.seconds = time.perf_counter() - started
         result.hold = hold
@@ -190,7 +191,7 @@ async def _answered(
     result.escaped.append(f"only {result.answered} of {messages} answered in time")
 
 
-async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Any) -> None:
+async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Callable[[], bool]) -> None:
     """The user's own commands, RPC and data in turn, until the flood is answered."""
     n = 0
     while not done() or n == 0:
@@ -209,12 +210,17 @@ async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Any) -> 
         else:
             rid = f"p-{n}"
             body = {"type": "request", "id": rid, "method": "session.snapshot"}
-            await rig.user_room.send_data(json.dumps(body).encode(), topic=TOPIC, destinations=(AGENT,))
-            while not any(r["id"] == rid for r in replies.received):
-                await asyncio.sleep(0.001)
-            reply = next(r for r in replies.received if r["id"] == rid)
-            result.probes_answered += 1
-            result.probes_ok += reply["type"] == "ack"
+            await rig.user_room.send_data(
+                json.dumps(body).encode(), topic=TOPIC, destinations=(AGENT,)
+            )
+            try:
+                await eventually(functools.partial(_has_reply, replies, rid), timeout=60.0)
+            except AssertionError:
+                result.escaped.append(f"the user's {rid} was never answered")
+            else:
+                reply = next(r for r in replies.received if r["id"] == rid)
+                result.probes_answered += 1
+                result.probes_ok += reply["type"] == "ack"
         result.probe_worst = max(result.probe_worst, time.perf_counter() - sent)
         await asyncio.sleep(PROBE_EVERY)
 
@@ -266,3 +272,7 @@ def _outcomes(method: str | None = None) -> dict[str, float]:
                 outcome = sample.labels["outcome"]
                 counts[outcome] = counts.get(outcome, 0.0) + sample.value
     return counts
+
+
+def _has_reply(replies: Replies, rid: str) -> bool:
+    return any(r["id"] == rid for r in replies.received)

@@ -49,7 +49,10 @@ def _bad_params(rng: random.Random, method: str) -> dict[str, Any]:
     params = valid_params(rng, method)
     choice = rng.randrange(5)
     if choice == 0 or not params:
-        params = {**params, rng.choice(["extra", "muted2", "x" * 70, "🙂"]): rng.choice(WRONG_VALUES)}
+        params = {
+            **params,
+            rng.choice(["extra", "muted2", "x" * 70, "🙂"]): rng.choice(WRONG_VALUES),
+        }
     elif choice == 1:
         key = next(iter(params))
         valid = params[key]
@@ -89,10 +92,10 @@ def data_input(rng: random.Random, n: int) -> Input:
         text = json.dumps(_request(rid, method, valid_params(rng, method)))
         return Input("data", kind, text[: rng.randrange(0, len(text) - 1)].encode())
     if kind == "corrupted_json":
-        text = list(json.dumps(_request(rid, method, valid_params(rng, method))))
+        chars = list(json.dumps(_request(rid, method, valid_params(rng, method))))
         for _ in range(rng.randrange(1, 4)):
-            text[rng.randrange(len(text))] = rng.choice('{}[]",:\\\x00 ')
-        payload = "".join(text)
+            chars[rng.randrange(len(chars))] = rng.choice('{}[]",:\\\x00 ')
+        payload = "".join(chars)
         try:
             json.loads(payload)
             return Input("data", kind, b"\x00" + payload.encode())  # still JSON: break it
@@ -117,7 +120,7 @@ def data_input(rng: random.Random, n: int) -> Input:
             body["method"] = 7
         return Input("data", kind, json.dumps(body).encode())
     if kind == "not_an_object":
-        return Input("data", kind, json.dumps(rng.choice(WRONG_VALUES[:-2] + (["a"],))).encode())
+        return Input("data", kind, json.dumps(rng.choice((*WRONG_VALUES[:-2], ["a"]))).encode())
     if kind == "unknown_method":
         name = rng.choice(["session.reboot", "session.Start", "session.start ", "", "🙂" * 40])
         return Input("data", kind, json.dumps(_request(rid, name, {})).encode())

@@ -4,6 +4,8 @@ duplicates and reorders a share of it; after each trial its view must equal the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import time
 from collections.abc import Mapping
@@ -14,7 +16,7 @@ from livekit import rtc
 
 from livekit.plugins.session_sync import ProtocolError
 from livekit.plugins.session_sync.models import ConnectionState
-from livekit.plugins.session_sync.testing import SessionFollower
+from livekit.plugins.session_sync.testing import SessionFollower, SessionSyncClient
 
 from .rig import AGENT, Rig, quiet_options
 
@@ -176,25 +178,19 @@ async def _step(rig: Rig, rng: random.Random) -> None:
     if rng.random() < 0.5:
         await _send(rig, method, params)
         return
-    try:
+    # A refusal by the session's state changes nothing: there is nothing to follow.
+    with contextlib.suppress(rtc.RpcError, ProtocolError):
         await rig.user_room.perform_rpc(
-            destination_identity=AGENT, method=method, payload=_json(params), response_timeout=10
+            destination_identity=AGENT,
+            method=method,
+            payload=json.dumps(params),
+            response_timeout=10,
         )
-    except (rtc.RpcError, ProtocolError):
-        pass  # refused by the session's state: no change, nothing to follow
 
 
 async def _send(rig: Rig, method: str, params: dict[str, Any]) -> None:
-    from livekit.plugins.session_sync.testing import SessionSyncClient
-
     client = SessionSyncClient(rig.user_room, AGENT)
     try:
         await client.send(method, params)
     finally:
         client.close()
-
-
-def _json(params: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(params)

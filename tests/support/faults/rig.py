@@ -143,7 +143,7 @@ class Rig:
             calm = 0 if busy else calm + 1
             if calm >= 2:
                 return
-            await asyncio.sleep(0.0005 if busy else 0)
+            await asyncio.sleep(0.0005 if self.turns.applying else 0)
         raise AssertionError("the session never settled")
 
     def view(self) -> AgentView:
@@ -179,8 +179,7 @@ class Rig:
         if follower is not None:
             if follower.session != sync.config.to_wire():
                 found.append(
-                    f"the app shows revision {follower.revision}, the agent "
-                    f"{sync.config.revision}"
+                    f"the app shows revision {follower.revision}, the agent {sync.config.revision}"
                 )
             if follower.push_to_talk != sync.ptt_pressed:
                 found.append("the app's push-to-talk differs from the agent's")

@@ -175,9 +175,9 @@ class SessionFollower(QuietListener):
                 if applied or (held is not None and config.get("revision") == held):
                     self.push_to_talk = attributes.get(ATTR_PUSH_TO_TALK) == "pressed"
         published_seq = attributes.get(ATTR_SEQ, "")
-        if self.last_seq is not None and published_seq.isdigit():
-            if int(published_seq) > self.last_seq:
-                self.resync()  # rule 4: the last events were lost
+        held_seq = self.last_seq
+        if held_seq is not None and published_seq.isdigit() and int(published_seq) > held_seq:
+            self.resync()  # rule 4: the last events were lost
 
     def _apply_session(self, session: object) -> bool:
         """Rule 6: only a higher revision replaces the session held."""
@@ -228,4 +228,3 @@ class SessionFollower(QuietListener):
                 self._on_snapshot(json.loads(reply))
             if not self._again:
                 return
-
