@@ -31,6 +31,8 @@ SCENARIOS: tuple[tuple[FloodPath, str], ...] = (
     ("attribute", "user"),
 )
 PROBE_EVERY = 0.005
+# Long enough that only the agent, never a slow machine, leaves a call unanswered.
+RPC_TIMEOUT = 600.0
 VALID_EVERY = 50  # of the attribute flood's values, one in this many is a session type
 # LiveKit's codes for a call that never got its answer: none may happen.
 UNANSWERED_RPC = {1500, 1501, 1502, 1503, 2500}
@@ -145,7 +147,7 @@ def _burst(rig: Rig, room: Any, path: FloodPath, messages: int) -> list[asyncio.
                 destination_identity=AGENT,
                 method="session.snapshot",
                 payload="",
-                response_timeout=60.0,
+                response_timeout=RPC_TIMEOUT,
             )
         )
         for _ in range(messages)
@@ -201,7 +203,10 @@ async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Callable
         if n % 2:
             try:
                 await rig.user_room.perform_rpc(
-                    destination_identity=AGENT, method="session.snapshot", payload=""
+                    destination_identity=AGENT,
+                    method="session.snapshot",
+                    payload="",
+                    response_timeout=RPC_TIMEOUT,
                 )
                 result.probes_ok += 1
                 result.probes_answered += 1
@@ -214,7 +219,7 @@ async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Callable
                 json.dumps(body).encode(), topic=TOPIC, destinations=(AGENT,)
             )
             try:
-                await eventually(functools.partial(_has_reply, replies, rid), timeout=60.0)
+                await eventually(functools.partial(_has_reply, replies, rid), timeout=RPC_TIMEOUT)
             except AssertionError:
                 result.escaped.append(f"the user's {rid} was never answered")
             else:

@@ -125,16 +125,17 @@ class CommandGate:
         if topic != self._opts.topic:
             return
         if sender is None:
-            self._intake.put(None, len(payload), lambda: self._refuse_anonymous(payload))
+            self._intake.put((None, "data"), len(payload), lambda: self._refuse_anonymous(payload))
         else:
-            self._intake.put(sender, len(payload), lambda: self._let_in_data(sender, payload))
+            let_in = functools.partial(self._let_in_data, sender, payload)
+            self._intake.put((sender, "data"), len(payload), let_in)
 
     def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
         requested = changed.get(ATTR_REQUESTED_TYPE)
         if not requested or identity != self.linked:
             return
         let_in = functools.partial(self._let_in_requested_type, identity, requested)
-        self._intake.put(identity, len(requested), let_in)
+        self._intake.put((identity, "attribute"), len(requested), let_in)
 
     def on_participant_joined(self, identity: str) -> None:
         if identity == self.linked:
@@ -287,7 +288,7 @@ class CommandGate:
 
         if self._closed:
             raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
-        if not self._intake.put(data.caller_identity, len(data.payload), let_in):
+        if not self._intake.put((data.caller_identity, "rpc"), len(data.payload), let_in):
             raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         self._rpc_waiting.add(future)
         try:

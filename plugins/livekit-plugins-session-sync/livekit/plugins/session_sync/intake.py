@@ -3,9 +3,10 @@
 The room hands the agent a burst of thousands of messages in one go (the SDK runs its queued
 events back to back). Checking each one where it lands (rate limit, decoding, the refusal's
 reply) would hold the event loop for seconds, so a landing only queues it. One pump task
-takes the queues in turn, one message per sender per round, so a stranger's flood never
-delays the user's commands, and in slices of a few milliseconds, so nothing else waits
-long. Between slices it lets the replies it made go out before it makes more.
+takes the queues in turn, one message per sender and path per round, so a stranger's flood
+never delays the user's commands (nor the user's own data flood its RPCs), and in slices of
+a few milliseconds, so nothing else waits long. Between slices it lets the replies it made
+go out before it makes more.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from dataclasses import dataclass
 
 from .log import logger
 
-# One sender's messages waiting: enough for a burst of ten thousand small ones.
-MAX_WAITING_PER_SENDER = 16_384
-MAX_WAITING_BYTES_PER_SENDER = 4 * 1024 * 1024
-MAX_WAITING_SENDERS = 256
+# One lane's messages waiting: enough for a burst of ten thousand small ones.
+MAX_WAITING_PER_LANE = 16_384
+MAX_WAITING_BYTES_PER_LANE = 4 * 1024 * 1024
+MAX_WAITING_LANES = 512
 # Work done before the pump yields, and tasks it may wake in one slice (each then runs a
 # step of its own before the pump goes on).
 SLICE_SECONDS = 0.004
 WAKES_PER_SLICE = 32
 
+Lane = tuple[str | None, str]
+"""A sender and the path its messages came by: each keeps its own order."""
 Handler = Callable[[], bool]
 """Lets one message in (or refuses it); True when it woke a task to carry on with it."""
 
@@ -53,23 +56,23 @@ class Intake:
         self._on_dropped = on_dropped
         self._backed_up = backed_up
         self._slice = slice_seconds
-        self._queues: dict[str | None, _Queue] = {}
+        self._queues: dict[Lane, _Queue] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def put(self, sender: str | None, size: int, handler: Handler) -> bool:
-        """Queue a message; False (and counted as dropped) when its sender is over a bound."""
-        queue = self._queues.get(sender)
+    def put(self, lane: Lane, size: int, handler: Handler) -> bool:
+        """Queue a message; False (and counted as dropped) when its lane is over a bound."""
+        queue = self._queues.get(lane)
         if queue is None:
-            if len(self._queues) >= MAX_WAITING_SENDERS:
-                self._on_dropped(sender)
+            if len(self._queues) >= MAX_WAITING_LANES:
+                self._on_dropped(lane[0])
                 return False
-            queue = self._queues[sender] = _Queue(deque())
+            queue = self._queues[lane] = _Queue(deque())
         if (
-            len(queue.items) >= MAX_WAITING_PER_SENDER
-            or queue.size + size > MAX_WAITING_BYTES_PER_SENDER
+            len(queue.items) >= MAX_WAITING_PER_LANE
+            or queue.size + size > MAX_WAITING_BYTES_PER_LANE
         ):
-            self._on_dropped(sender)
+            self._on_dropped(lane[0])
             return False
         queue.items.append((size, handler))
         queue.size += size
@@ -101,14 +104,14 @@ class Intake:
         deadline = time.perf_counter() + self._slice
         wakes = 0
         while self._queues:
-            # Round robin: the oldest message of the sender whose turn it is, who then goes
+            # Round robin: the oldest message of the lane whose turn it is, which then goes
             # to the back of the line.
-            sender = next(iter(self._queues))
-            queue = self._queues.pop(sender)
+            lane = next(iter(self._queues))
+            queue = self._queues.pop(lane)
             size, handler = queue.items.popleft()
             queue.size -= size
             if queue.items:
-                self._queues[sender] = queue
+                self._queues[lane] = queue
             try:
                 wakes += handler()
             except Exception:
