@@ -1,5 +1,7 @@
 """Operators can see commands, refusals and corrections in Prometheus."""
 
+import asyncio
+
 from prometheus_client import REGISTRY
 
 from .conftest import Harness
@@ -51,3 +53,13 @@ async def test_types_requested_by_attribute_are_counted_like_commands(harness: H
     await harness.settle()
     assert _value(name, method="session.requestedType", outcome="ok") == ok_before + 1
     assert _value(name, method="session.requestedType", outcome="invalid_params") == bad_before + 1
+
+
+async def test_a_rate_limited_attribute_is_counted_as_the_attribute(harness: Harness) -> None:
+    name = "session_sync_commands_total"
+    before = _value(name, method="session.requestedType", outcome="rate_limited")
+    # Sixty changes at once, against a burst of 20: most are refused by the rate limit.
+    sets = [harness.user_room.set_attributes({"session.requestedType": f"t{i}"}) for i in range(60)]
+    await asyncio.gather(*sets)
+    await harness.settle()
+    assert _value(name, method="session.requestedType", outcome="rate_limited") > before + 10

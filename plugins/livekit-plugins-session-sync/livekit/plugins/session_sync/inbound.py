@@ -16,6 +16,7 @@ from livekit import rtc
 
 from . import metrics
 from .connection import ConnectionReactions
+from .intake import Intake
 from .log import logger
 from .models import ConnectionState
 from .protocol import (
@@ -72,11 +73,18 @@ class CommandGate:
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
         self._log_budget = RateLimiter(rate_per_second=1.0, burst=20, max_senders=1)
+        self._intake = Intake(
+            self._between_slices,
+            on_dropped=self._dropped,
+            backed_up=self._publisher.replies_backed_up,
+        )
+        self._rpc_waiting: set[asyncio.Future[Command]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
 
     def open(self) -> None:
+        self._intake.start()
         self._unsubscribe = self._room.subscribe(self)
         for method in METHODS:
             self._room.register_rpc(method, self.handle_rpc)
@@ -86,6 +94,12 @@ class CommandGate:
         self._closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self._intake.cancel()
+        for waiting in self._rpc_waiting:
+            if not waiting.done():
+                waiting.set_exception(
+                    ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
+                )
         for method in METHODS:
             try:
                 self._room.unregister_rpc(method)
@@ -107,24 +121,21 @@ class CommandGate:
     # -- RoomListener -------------------------------------------------------------------
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
+        # Only queued here: the checks run in the intake's slices (see `intake`).
         if topic != self._opts.topic:
             return
         if sender is None:
-            # Nobody to admit; answered (when it names a request) without a command's place.
-            if len(self._tasks) < 4 * self._opts.max_pending_commands:
-                self._spawn(self.handle_anonymous(payload), "session-sync-anonymous")
-            return
-        # Admitted as it arrives, per sender: a stranger's flood is refused here and never
-        # takes a place the user's commands need.
-        if self._admitted_now(sender, lambda: request_id_of(payload)):
-            self._spawn(self.handle_data(sender, payload), "session-sync-data")
+            self._intake.put((None, "data"), len(payload), lambda: self._refuse_anonymous(payload))
+        else:
+            let_in = functools.partial(self._let_in_data, sender, payload)
+            self._intake.put((sender, "data"), len(payload), let_in)
 
     def on_participant_attributes(self, identity: str, changed: Mapping[str, str]) -> None:
         requested = changed.get(ATTR_REQUESTED_TYPE)
-        if not requested or identity != self.linked or requested == self._honoured_request:
+        if not requested or identity != self.linked:
             return
-        if self._admitted_now(identity, lambda: None):
-            self._spawn(self.handle_requested_type(identity, requested), "session-sync-attribute")
+        let_in = functools.partial(self._let_in_requested_type, identity, requested)
+        self._intake.put((identity, "attribute"), len(requested), let_in)
 
     def on_participant_joined(self, identity: str) -> None:
         if identity == self.linked:
@@ -169,7 +180,7 @@ class CommandGate:
         finally:
             measured.record()
 
-    async def handle_anonymous(self, payload: bytes) -> None:
+    def _refuse_anonymous(self, payload: bytes) -> bool:
         """Data from a participant the room has not announced yet (LiveKit announces joins
         late): nobody can say who sent it, so it is refused, to everyone, with its request id.
         The sender retries, or uses RPC, which always names the caller."""
@@ -188,16 +199,14 @@ class CommandGate:
                 self._publisher.broadcast(error_reply(error, request_id=rid, method=None))
         finally:
             measured.record()
+        return False
 
     async def handle_rpc(self, data: rtc.RpcInvocationData) -> str:
         """An RPC: answered with the result JSON, or an `RpcError` with our code."""
         measured = _Measured(data.method)
         try:
-            result = await self._run(
-                data.caller_identity,
-                measured,
-                lambda: decode_rpc(data.method, data.payload, limit=self._opts.max_inbound_bytes),
-            )
+            command = await self._rpc_let_in(data)
+            result = await self._run(data.caller_identity, measured, lambda: command, admitted=True)
             return json.dumps(result.to_wire(), separators=(",", ":"))
         except ProtocolError as e:
             self._refused(measured, e, data.caller_identity, data.method)
@@ -244,17 +253,82 @@ class CommandGate:
         if requested:
             await self.handle_requested_type(identity, requested, admitted=False)
 
+    # -- letting in, one message at a time (called by the intake) ------------------------
+
+    def _let_in_data(self, sender: str, payload: bytes) -> bool:
+        # Admitted per sender: a stranger's flood is refused here and never takes a place
+        # the user's commands need.
+        if self._admitted_now(sender, lambda: request_id_of(payload)):
+            self._spawn(self.handle_data(sender, payload), "session-sync-data")
+            return True
+        return False
+
+    def _let_in_requested_type(self, identity: str, requested: str) -> bool:
+        if requested == self._honoured_request:
+            return False
+        if self._admitted_now(identity, lambda: None, counted_as=ATTR_REQUESTED_TYPE):
+            self._spawn(self.handle_requested_type(identity, requested), "session-sync-attribute")
+            return True
+        return False
+
+    async def _rpc_let_in(self, data: rtc.RpcInvocationData) -> Command:
+        """Wait for the intake to admit and decode the call; raises its refusal."""
+        future: asyncio.Future[Command] = asyncio.get_running_loop().create_future()
+
+        def let_in() -> bool:
+            if future.done():
+                return False  # the caller's deadline passed while it waited
+            try:
+                self._admit(data.caller_identity)
+                limit = self._opts.max_inbound_bytes
+                future.set_result(decode_rpc(data.method, data.payload, limit=limit))
+            except Exception as e:
+                future.set_exception(e)
+            return True
+
+        if self._closed:
+            raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
+        if not self._intake.put((data.caller_identity, "rpc"), len(data.payload), let_in):
+            raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
+        self._rpc_waiting.add(future)
+        try:
+            return await future
+        finally:
+            self._rpc_waiting.discard(future)
+
+    async def _between_slices(self) -> None:
+        # The replies made so far go out before more are made, so that none is pushed out
+        # of its bounded queue (the wait is bounded by the I/O timeout).
+        if self._publisher.replies_backed_up():
+            await self._publisher.drained()
+        await asyncio.sleep(0)
+
+    def _dropped(self, sender: str | None) -> None:
+        """Over the intake's bounds: no reply, the sender is far past its rate anyway."""
+        measured = _Measured()
+        measured.outcome = "dropped"
+        measured.record()
+        if self._log_budget.allow("refusals"):
+            logger.warning("dropped a session-sync message from %s: too many waiting", sender)
+
     # -- the shared path ----------------------------------------------------------------
 
-    def _admitted_now(self, sender: str, request_id: Callable[[], str | None]) -> bool:
-        """Admission as a message arrives, with the refusal answered at once (no task)."""
+    def _admitted_now(
+        self,
+        sender: str,
+        request_id: Callable[[], str | None],
+        *,
+        counted_as: str | None = None,
+    ) -> bool:
+        """Admission as a message is let in, with the refusal answered at once (no task).
+        `counted_as`: the method its metrics name (the attribute's refusals are its own)."""
         try:
             self._admit(sender)
             if len(self._tasks) >= 4 * self._opts.max_pending_commands:
                 raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         except ProtocolError as e:
             measured = _Measured()
-            self._refused(measured, e, sender, None)
+            self._refused(measured, e, sender, counted_as)
             measured.record()
             reply = error_reply(e, request_id=request_id(), method=None)
             self._publisher.reply(reply, sender, stranger=sender != self.linked)

@@ -183,6 +183,13 @@ class Publisher:
             (self._stranger_replies if stranger else self._replies).append(item)
             self._wake.set()
 
+    def replies_backed_up(self) -> bool:
+        """Replies are being made faster than they go out (either queue over half full)."""
+        return (
+            len(self._replies) > REPLY_LIMIT // 2
+            or len(self._stranger_replies) > STRANGER_REPLY_LIMIT // 2
+        )
+
     def unsent_attributes(self) -> dict[str, str]:
         """Attributes queued but not yet set: on their way, so not drift."""
         merged: dict[str, str] = {}

@@ -2,6 +2,7 @@
 turn-taking, and a frontend-side protocol client."""
 
 from .client import ClientRoom, QuietListener, SessionSyncClient, eventually
+from .follower import SessionFollower
 from .room import MAX_DATA_PACKET_BYTES, InMemoryRoom, ReceivedData
 from .rpc import rpc_handler_deadline
 from .server import MAX_ATTRIBUTES_BYTES, AttributesError, InMemoryServer, ParticipantKind
@@ -18,6 +19,7 @@ __all__ = [
     "ParticipantKind",
     "QuietListener",
     "ReceivedData",
+    "SessionFollower",
     "SessionSyncClient",
     "eventually",
     "rpc_handler_deadline",

@@ -111,7 +111,7 @@ class InMemoryServer:
         quiet = 0
         for _ in range(max_rounds):
             quiet = quiet + 1 if self._pending == 0 else 0
-            if quiet > 3:
+            if quiet > 4:
                 return
             await asyncio.sleep(0 if self._pending == 0 or not self._delayed() else 0.001)
         raise RuntimeError(f"deliveries still pending after {max_rounds} loop rounds")
