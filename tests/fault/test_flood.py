@@ -37,7 +37,7 @@ async def test_the_users_own_burst_gets_every_reply_however_long() -> None:
             ]
         )
         await rig.quiesce()
-        ids = [r["id"] for r in replies.received]
+        ids = [r.get("id") for r in replies.received]
         assert len(ids) == len(set(ids)) == 3000
     finally:
         await rig.aclose()

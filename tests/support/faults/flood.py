@@ -173,8 +173,8 @@ async def _answered(
     deadline = time.perf_counter() + RPC_TIMEOUT
     while time.perf_counter() < deadline:
         if path == "data":
-            flood_replies = [r for r in replies.received if not str(r["id"]).startswith("p")]
-            ids = [r["id"] for r in flood_replies if r["id"] is not None]
+            flood_replies = [r for r in replies.received if not str(r.get("id")).startswith("p")]
+            ids = [r.get("id") for r in flood_replies if r.get("id") is not None]
             result.duplicates = len(ids) - len(set(ids))
             result.answered = len(flood_replies)
         else:
@@ -183,7 +183,7 @@ async def _answered(
             outcomes = _outcomes(ATTR_REQUESTED_TYPE)
             handled = sum(outcomes.values()) - sum(before.values())
             refused = handled - (outcomes.get("ok", 0) - before.get("ok", 0))
-            errors = [r for r in replies.received if r["id"] is None]
+            errors = [r for r in replies.received if r.get("id") is None]
             valid = (messages + VALID_EVERY - 1) // VALID_EVERY
             if handled >= messages - valid and len(errors) == refused:
                 result.answered = messages  # the rest are repeats of a type already running
@@ -223,7 +223,7 @@ async def _probe(rig: Rig, replies: Replies, result: FloodResult, done: Callable
             except AssertionError:
                 result.escaped.append(f"the user's {rid} was never answered")
             else:
-                reply = next(r for r in replies.received if r["id"] == rid)
+                reply = next(r for r in replies.received if r.get("id") == rid)
                 result.probes_answered += 1
                 result.probes_ok += reply["type"] == "ack"
         result.probe_worst = max(result.probe_worst, time.perf_counter() - sent)
@@ -280,4 +280,4 @@ def _outcomes(method: str | None = None) -> dict[str, float]:
 
 
 def _has_reply(replies: Replies, rid: str) -> bool:
-    return any(r["id"] == rid for r in replies.received)
+    return any(r.get("id") == rid for r in replies.received)
