@@ -60,7 +60,9 @@ VARIANTS = ("ours-process", "bare-process", "ours-thread", "bare-thread")
 SAMPLES = 3
 AGENT_JOIN_TIMEOUT = 180.0
 IDLE_PROCESSES = math.ceil(get_cpu_monitor().cpu_count())
-"""What the framework keeps warm in `start` mode: the idle level waits for them."""
+"""What the framework keeps warm in `start` mode, besides the running jobs."""
+INITIALIZED = ('"process initialized"', '"job runner initialized"')
+"""What the framework logs when a job process or thread is warm."""
 
 
 def progress(line: str) -> None:
@@ -279,8 +281,7 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
     try:
         progress(f"{variant}: starting the worker (log: {worker.log_path})")
         await worker.wait_for("registered worker", timeout=180)
-        initialized = ('"process initialized"', '"job runner initialized"')
-        await worker.wait_for(*initialized, count=IDLE_PROCESSES, timeout=180)
+        await worker.wait_for(*INITIALIZED, count=IDLE_PROCESSES, timeout=180)
         await asyncio.sleep(5)
         pss, count = await sample(worker.process.pid)
         rows.append(Level(0, pss, count, 0))
@@ -290,6 +291,10 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
                 apps.append(await open_room(url, key, secret, worker.agent_name))
                 progress(f"{variant}: room {len(apps)} has its agent")
             await asyncio.sleep(settle)
+            # Each job took a warm process (or thread); measure once the framework has
+            # warmed their replacements, so that every level holds the same idle ones.
+            with contextlib.suppress(RuntimeError):
+                await worker.wait_for(*INITIALIZED, count=level + IDLE_PROCESSES, timeout=120)
             pss, count = await sample(worker.process.pid)
             heard = sum(app.turns > 0 for app in apps)
             rows.append(Level(level, pss, count, heard))
@@ -341,6 +346,8 @@ def main() -> None:
         parser.error(f"variants from {', '.join(VARIANTS)} and at least two levels")
     if not os.environ.get("LIVEKIT_URL"):
         parser.error("needs a server: scripts/with-livekit-server uv run --no-sync python -m ...")
+    # Stopped from outside: unwind, so every worker started here is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load = os.getloadavg()
     results = {v: asyncio.run(run_variant(v, levels, args.settle)) for v in variants}
     after = os.getloadavg()
