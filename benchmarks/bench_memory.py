@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import math
 import os
 import signal
@@ -51,9 +52,10 @@ from livekit.agents.utils.hw.cpu import get_cpu_monitor
 REPO = Path(__file__).resolve().parents[1]
 LOGS = REPO / ".tools" / "logs"
 SPEECH = REPO / "tests" / "fixtures" / "say_good_morning.wav"
-SILENCE_SECONDS = 6.0
+SILENCE_SECONDS = 20.0
 """Between two plays of the recording: pocketsphinx decodes each utterance (about 0.5-0.9
-CPU-s per second of speech), and ten rooms talking at once would starve two cores."""
+CPU-s per second of speech), and ten rooms talking often would starve two shared cores
+until the framework kills job processes it finds unresponsive."""
 FRAME_MS = 10
 TARGET_MB_PER_JOB = 80.0
 VARIANTS = ("ours-process", "bare-process", "ours-thread", "bare-thread")
@@ -130,6 +132,7 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_stop_with_parent,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -166,6 +169,14 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         self._reader.join(5)
+
+
+_prctl = ctypes.CDLL(None).prctl  # looked up here: the child of a fork should not dlopen
+
+
+def _stop_with_parent() -> None:
+    """In the worker, before it runs: SIGTERM it if this benchmark dies without stopping it."""
+    _prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 def read_speech() -> tuple[int, np.ndarray]:
@@ -251,6 +262,9 @@ class Level:
     pss_mb: float
     processes: int
     heard: int
+    agents: int
+    """Rooms whose agent is still there when sampled: a job the framework killed (a process
+    it found unresponsive on a starved machine) leaves its room and its memory uncounted."""
 
 
 async def sample(pid: int) -> tuple[float, int]:
@@ -284,7 +298,7 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
         await worker.wait_for(*INITIALIZED, count=IDLE_PROCESSES, timeout=180)
         await asyncio.sleep(5)
         pss, count = await sample(worker.process.pid)
-        rows.append(Level(0, pss, count, 0))
+        rows.append(Level(0, pss, count, 0, 0))
         progress(f"{variant}: idle: {pss:.0f} MB PSS over {count} processes")
         for level in levels:
             while len(apps) < level:
@@ -297,10 +311,11 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
                 await worker.wait_for(*INITIALIZED, count=level + IDLE_PROCESSES, timeout=120)
             pss, count = await sample(worker.process.pid)
             heard = sum(app.turns > 0 for app in apps)
-            rows.append(Level(level, pss, count, heard))
+            agents = sum(app.agent_joined() for app in apps)
+            rows.append(Level(level, pss, count, heard, agents))
             progress(
                 f"{variant}: {level} jobs: {pss:.0f} MB PSS over {count} processes, "
-                f"{heard}/{level} rooms had a turn committed"
+                f"{agents}/{level} agents present, {heard}/{level} rooms had a turn committed"
             )
         deadline = time.monotonic() + 60
         while rows[-1].heard < len(apps) and time.monotonic() < deadline:
@@ -325,12 +340,19 @@ def print_table(results: dict[str, list[Level]], levels: list[int]) -> None:
     print(f"| Worker | idle | {heads} | per extra job ({levels[0]}->{levels[-1]}) | heard |")
     print("|---|---|" + "---|" * len(levels) + "---|---|")
     for variant, rows in results.items():
-        cells = " | ".join(f"{r.pss_mb:.0f} ({r.processes} proc)" for r in rows[1:])
+        cells = " | ".join(
+            f"{r.pss_mb:.0f} ({r.processes} proc" + (f", {r.agents} agents)" if lost(r) else ")")
+            for r in rows[1:]
+        )
         heard = f"{rows[-1].heard}/{rows[-1].jobs}"
         print(
             f"| {variant} | {rows[0].pss_mb:.0f} | {cells} | **{per_extra_job(rows):.1f}** "
             f"| {heard} |"
         )
+
+
+def lost(row: Level) -> bool:
+    return row.agents < row.jobs
 
 
 def main() -> None:
@@ -361,11 +383,12 @@ def main() -> None:
         if not variant.startswith("ours"):
             continue
         cost = per_extra_job(rows)
-        met = cost < TARGET_MB_PER_JOB and rows[-1].heard == rows[-1].jobs
+        whole = rows[-1].heard == rows[-1].jobs and not any(lost(r) for r in rows[1:])
+        met = cost < TARGET_MB_PER_JOB and whole
         ok = ok and met
         print(
             f"Target: {variant} < {TARGET_MB_PER_JOB:.0f} MB PSS per extra job, every room "
-            f"heard: {'met' if met else 'MISSED'} ({cost:.1f} MB)"
+            f"heard, no job lost: {'met' if met else 'MISSED'} ({cost:.1f} MB)"
         )
     sys.exit(0 if ok else 1)
 
