@@ -9,10 +9,14 @@ concurrent rooms. Each room is a voice-vad session: the app joins, publishes a m
 track playing `tests/fixtures/say_good_morning.wav` in a loop (1.2 s of speech, then
 silence), so silero VAD runs on every frame, the end-of-turn model and pocketsphinx on each
 utterance; a room counts as heard once the agent has gone `thinking` (a committed turn). At
-each level, after the rooms have talked for `--settle` seconds, the proportional set size of
-the whole worker (the sum of `Pss` in `/proc/<pid>/smaps_rollup` over the worker process and
-every descendant: forkserver, job processes, idle processes) is sampled three times and the
-median kept. The cost of an extra job is the slope from the first level to the last.
+each level, after the rooms have talked for `--settle` seconds, every room has been heard
+(so each job's models have all run) and the framework has warmed its idle processes again,
+the proportional set size of the whole worker (the sum of `Pss` in
+`/proc/<pid>/smaps_rollup` over the worker process and every descendant: forkserver, job
+processes, idle processes) is sampled three times and the median kept. The cost of an extra
+job is the slope from the first level to the last. A job the framework kills on a starved
+machine (it finds the process unresponsive) shows as fewer agents than rooms, and fails the
+run.
 
 Variants, one after the other in the same run:
 
@@ -305,6 +309,12 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
                 apps.append(await open_room(url, key, secret, worker.agent_name))
                 progress(f"{variant}: room {len(apps)} has its agent")
             await asyncio.sleep(settle)
+            # A voice job's memory includes what its models write while they work: wait
+            # until every room has had a turn (VAD, end-of-turn model and STT all ran).
+            for _ in range(180):
+                if all(app.turns for app in apps):
+                    break
+                await asyncio.sleep(1)
             # Each job took a warm process (or thread); measure once the framework has
             # warmed their replacements, so that every level holds the same idle ones.
             with contextlib.suppress(RuntimeError):
@@ -317,10 +327,6 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
                 f"{variant}: {level} jobs: {pss:.0f} MB PSS over {count} processes, "
                 f"{agents}/{level} agents present, {heard}/{level} rooms had a turn committed"
             )
-        deadline = time.monotonic() + 60
-        while rows[-1].heard < len(apps) and time.monotonic() < deadline:
-            await asyncio.sleep(1)  # a loaded machine takes a while to answer every room
-            rows[-1].heard = sum(app.turns > 0 for app in apps)
     finally:
         for app in apps:
             with contextlib.suppress(Exception):
