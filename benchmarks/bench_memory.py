@@ -311,8 +311,9 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
             await asyncio.sleep(settle)
             # A voice job's memory includes what its models write while they work: wait
             # until every room has had a turn (VAD, end-of-turn model and STT all ran).
+            # An agent whose link dropped on a starved machine gets a while to come back.
             for _ in range(180):
-                if all(app.turns for app in apps):
+                if all(app.turns and app.agent_joined() for app in apps):
                     break
                 await asyncio.sleep(1)
             # Each job took a warm process (or thread); measure once the framework has
