@@ -10,7 +10,6 @@ from .models import (
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
-    preload_turn_detector,
     register_download_plugins,
 )
 from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
@@ -129,7 +128,6 @@ def main(argv: list[str]) -> None:
             file=sys.stderr,
         )
     register_download_plugins(plan.effective)
-    preload_turn_detector(plan)
     if command == "console":
         _check_console_prerequisites(argv)
     _check_server_settings(command, argv, settings)

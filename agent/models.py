@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -17,13 +18,11 @@ from livekit.plugins import silero
 
 from .local_stt import LocalSTT, PocketSphinxModel
 from .local_tts import EspeakVoice, LocalTTS
-from .settings import LOCAL, Settings, TurnDetectorChoice
+from .settings import LOCAL, Settings, TurnDetectorChoice, load_settings
 
 logger = logging.getLogger("agent.models")
 
 DOWNLOAD_COMMAND = "uv run python -m agent download-files"
-PRELOAD_ENV = "LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE"
-"""livekit-agents' switch for preloading its on-device models in every job process."""
 
 
 class ModelFilesMissing(RuntimeError):
@@ -154,16 +153,6 @@ class LoadedModels:
         return "vad"
 
 
-def preload_turn_detector(plan: TurnDetectorPlan) -> None:
-    """Have livekit-agents preload the on-device end-of-turn weights in every job process.
-
-    Left to itself it preloads them only under a forkserver; set, it does so under spawn too.
-    A value the user chose (0 turns the preload off) is kept.
-    """
-    if plan.effective == "audio":
-        os.environ.setdefault(PRELOAD_ENV, "1")
-
-
 def load_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
     """Load everything heavy once; called from the process prewarm, never per call."""
     vad = silero.VAD.load()
@@ -175,6 +164,46 @@ def load_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
     tts_voice = EspeakVoice.find() if settings.effective_tts_model == LOCAL else None
     logger.info("models loaded", extra={"turn_detector": plan.effective})
     return LoadedModels(vad=vad, plan=plan, stt_model=stt_model, tts_voice=tts_voice)
+
+
+_ModelsKey = tuple[TurnDetectorPlan, bool, bool]
+_process_models: dict[_ModelsKey, LoadedModels] = {}
+_process_models_lock = threading.Lock()
+
+
+def shared_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
+    """This process's models, loaded by the first caller and shared by every later one.
+
+    Under the thread executor every job's prewarm runs in the worker process, and a process
+    forked from the framework's forkserver inherits what `preload_shared_models` loaded
+    there; either way silero and the local speech models are loaded once per process. The
+    on-device end-of-turn weights are not loaded here: the framework preloads them
+    (`LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE`) where every job shares them, and otherwise
+    the first detector of a process loads them.
+    """
+    key = (
+        plan,
+        settings.effective_stt_model == LOCAL,
+        settings.effective_tts_model == LOCAL,
+    )
+    with _process_models_lock:
+        models = _process_models.get(key)
+        if models is None:
+            models = _process_models[key] = load_models(settings, plan)
+        return models
+
+
+def preload_shared_models() -> None:
+    """Load the models ahead of the job processes (in the forkserver, see `agent.preload`).
+
+    A failure here is left for the job's own prewarm to meet and report.
+    """
+    try:
+        settings = load_settings()
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+        shared_models(settings, plan)
+    except Exception:
+        logger.debug("models not preloaded; each job process loads its own", exc_info=True)
 
 
 def describe_models(settings: Settings, plan: TurnDetectorPlan) -> list[str]:

@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from livekit.agents import (
     AgentServer,
     AgentSession,
     JobContext,
+    JobExecutorType,
     JobProcess,
     StopResponse,
     llm,
@@ -39,7 +41,7 @@ from livekit.plugins.session_sync import (
     turn_profile,
 )
 
-from .models import LoadedModels, load_models, plan_turn_detector
+from .models import LoadedModels, plan_turn_detector, shared_models
 from .responder import OfflineResponder
 from .session_type import ChosenType, choose_session_type
 from .settings import Settings, load_settings
@@ -67,11 +69,22 @@ class Prewarmed:
     models: LoadedModels
 
 
+_freeze_lock = threading.Lock()
+_heap_frozen = False
+
+
 def prewarm(proc: JobProcess) -> None:
+    """Runs once per job process, or once per job under the thread executor: the models come
+    from the process, loaded by the first prewarm or inherited from the forkserver."""
     settings = load_settings()
     plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
-    proc.userdata["prewarmed"] = Prewarmed(settings, load_models(settings, plan))
-    freeze_startup_heap()
+    proc.userdata["prewarmed"] = Prewarmed(settings, shared_models(settings, plan))
+    global _heap_frozen
+    with _freeze_lock:
+        # Once: under the thread executor a later prewarm would freeze running jobs' objects.
+        if not _heap_frozen:
+            freeze_startup_heap()
+            _heap_frozen = True
 
 
 def freeze_startup_heap() -> None:
@@ -344,6 +357,7 @@ def build_server(settings: Settings) -> AgentServer:
         prometheus_multiproc_dir=_metrics_dir(settings),
         **_load_options(settings),
         **_health_port(settings),
+        **executor_options(settings),
     )
     server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
     return server
@@ -356,6 +370,19 @@ def _metrics_dir(settings: Settings) -> str | None:
     if settings.prometheus_port is None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
     return tempfile.mkdtemp(prefix="session-sync-metrics-")
+
+
+EXECUTOR_TYPES = {"process": JobExecutorType.PROCESS, "thread": JobExecutorType.THREAD}
+PRELOAD_MODULE = "agent.preload"
+
+
+def executor_options(settings: Settings) -> dict[str, Any]:
+    """JOB_EXECUTOR as the framework's executor. Job processes are forked from a forkserver
+    that imports `agent.preload` first, so they share one copy of the models."""
+    options: dict[str, Any] = {"job_executor_type": EXECUTOR_TYPES[settings.job_executor]}
+    if settings.job_executor == "process":
+        options["preload_modules"] = [PRELOAD_MODULE]
+    return options
 
 
 def _health_port(settings: Settings) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from livekit.plugins.session_sync import SessionType, SyncOptions
 TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
 TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+JobExecutor = Literal["process", "thread"]
 
 DISABLED = "none"
 """The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
@@ -128,6 +129,10 @@ class Settings(BaseSettings):
     max_jobs: int | None = Field(default=None, ge=1)
     """Jobs one worker runs at once before it reports itself full; unset: full above 70% CPU."""
 
+    job_executor: JobExecutor = "process"
+    """Where the framework runs each job: its own process (isolated), or a thread of the
+    worker process (every job shares one copy of the models and the runtime)."""
+
     # -- normalisation and checks -------------------------------------------------
 
     @field_validator("livekit_url", "livekit_api_key", "livekit_api_secret", mode="before")
@@ -156,6 +161,7 @@ class Settings(BaseSettings):
         "turn_detector",
         "turn_detector_fallback",
         "log_level",
+        "job_executor",
         mode="before",
     )
     @classmethod

@@ -33,6 +33,7 @@ def test_defaults_load_with_an_empty_environment(clean_env: Path) -> None:
     assert settings.ptt_stt_flush_seconds == 2.0
     assert settings.ptt_max_press_seconds == 60.0
     assert settings.log_level == "INFO"
+    assert settings.job_executor == "process"
 
 
 def test_values_come_from_the_environment(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,6 +100,7 @@ def test_sync_options_carry_the_sync_and_press_timings(clean_env: Path) -> None:
         ("TURN_DETECTOR", "german", "use one of audio, english, multilingual, vad-only"),
         ("TURN_DETECTOR_FALLBACK", "crash", "use one of vad-only, refuse"),
         ("LOG_LEVEL", "verbose", "use one of DEBUG, INFO, WARNING, ERROR"),
+        ("JOB_EXECUTOR", "fork", "use one of process, thread"),
         ("LIVEKIT_URL", "ftp://example.com", "starting with ws://, wss://, http:// or https://"),
         ("LIVEKIT_URL", "wss://", "starting with ws://, wss://, http:// or https://"),
         ("STT_MODEL", "deepgram nova", "or none to disable"),
@@ -156,12 +158,14 @@ def test_choices_accept_any_letter_case(clean_env: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("DEFAULT_SESSION_TYPE", "Voice-VAD")
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("TURN_DETECTOR", "VAD-ONLY")
+    monkeypatch.setenv("JOB_EXECUTOR", "Thread")
 
     settings = load_settings()
 
     assert settings.default_session_type == "voice-vad"
     assert settings.log_level == "DEBUG"
     assert settings.turn_detector == "vad-only"
+    assert settings.job_executor == "thread"
 
 
 def test_none_turns_models_off(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

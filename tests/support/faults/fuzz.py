@@ -111,7 +111,7 @@ async def _run(rig: Rig, replies: Replies, batch: list[Input], report: FuzzRepor
         if code == "internal":
             report.escaped.append(f"internal error for {batch[0].kind}: {reply}")
     # Each input has its own id (others, such as "", are refused as unreadable ids).
-    ids = [r.get("id") for r in new if str(r.get("id")).startswith("fz-")]
+    ids = [str(r.get("id")) for r in new if str(r.get("id")).startswith("fz-")]
     if len(ids) != len(set(ids)):
         report.unanswered.append(f"a request answered twice: {sorted(ids)}")
     kind = ",".join(sorted({f"{i.path}:{i.kind}" for i in batch}))
