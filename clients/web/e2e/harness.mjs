@@ -3,7 +3,7 @@
 // headless Chromium (Debian's, driven by playwright-core). Everything is stopped at the end.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,11 +52,16 @@ function start(name, args, env) {
     detached: true,
   });
   const lines = [];
+  const watchers = new Set();
   mkdirSync(join(WEB, 'test-results'), { recursive: true });
   const file = createWriteStream(join(WEB, 'test-results', `${name}.log`));
   const keep = (chunk) => {
     file.write(chunk);
-    for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      for (const w of watchers) if (line.includes(w.text)) w.found();
+    }
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
   child.stdout.on('data', keep);
@@ -82,8 +87,74 @@ function start(name, args, env) {
         }
       }
     },
+    /** Resolves at the next line containing `text` written after this call. */
+    nextLine(text, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const w = {
+          text,
+          found: () => {
+            watchers.delete(w);
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(w);
+          reject(new Error(`${name} did not write ${JSON.stringify(text)} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        watchers.add(w);
+      });
+    },
     tail(n = 60) {
       return `--- ${name} (last ${n} lines) ---\n${lines.slice(-n).join('\n')}`;
+    },
+  };
+}
+
+/**
+ * A TCP relay to the LiveKit server for the worker's connections: `cut()` drops every
+ * connection and refuses new ones (the agent's signalling link goes down, the page's does
+ * not), `restore()` accepts again on the same port. As tests/e2e/worker.py's `Relay`.
+ */
+async function startRelay(target) {
+  const port = await freePort();
+  const sockets = new Set();
+  let server = null;
+  const listen = () =>
+    new Promise((ok, fail) => {
+      server = createServer((inbound) => {
+        const outbound = connect(target.port, target.hostname);
+        for (const [a, b] of [
+          [inbound, outbound],
+          [outbound, inbound],
+        ]) {
+          sockets.add(a);
+          a.pipe(b);
+          a.on('error', () => b.destroy());
+          a.on('close', () => {
+            sockets.delete(a);
+            b.destroy();
+          });
+        }
+      });
+      server.once('error', fail);
+      server.listen(port, '127.0.0.1', () => ok());
+    });
+  await listen();
+  return {
+    port,
+    async cut() {
+      const closing = server;
+      server = null;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      if (closing) await new Promise((r) => closing.close(() => r()));
+    },
+    async restore() {
+      if (!server) await listen();
+    },
+    async close() {
+      await this.cut();
     },
   };
 }
@@ -91,18 +162,24 @@ function start(name, args, env) {
 export async function startStack() {
   requireEnv();
   const port = await freePort();
+  const serverUrl = new URL(process.env.LIVEKIT_URL);
+  const relay = await startRelay({ hostname: serverUrl.hostname, port: Number(serverUrl.port || 80) });
   const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', join(WEB, 'dist')], {
     SESSION_SYNC_TEST_HOOKS: '1',
   });
   // e2e/worker.py is `python -m agent` reporting no CPU load, so a busy machine still gets
   // its jobs dispatched.
   const worker = start('worker', [python(), join(here, 'worker.py'), 'start'], {
+    LIVEKIT_URL: `${serverUrl.protocol}//127.0.0.1:${relay.port}`, // through the relay
     AGENT_NAME: '', // automatic dispatch to every new room
     DEFAULT_SESSION_TYPE: 'text',
     TURN_DETECTOR: 'vad-only',
     STT_MODEL: process.env.STT_MODEL ?? 'none', // a plain local server has no LiveKit Inference
     TTS_MODEL: process.env.TTS_MODEL ?? 'none',
     REJOIN_GRACE_SECONDS: '5',
+    // Local speech-to-text on two busy cores can lag the audio by seconds: a released press
+    // waits this long for its transcript (bounded; an empty press would get no answer).
+    PTT_TRANSCRIPT_TIMEOUT_SECONDS: '30',
     LOG_LEVEL: 'INFO',
   });
   const base = `http://127.0.0.1:${port}`;
@@ -155,9 +232,20 @@ export async function startStack() {
     logs() {
       return `${web.tail(30)}\n${worker.tail(80)}`;
     },
+    /** Drop the agent's link to the server until it says it is reconnecting, then restore it. */
+    async cutAgentLink({ timeoutMs = 60_000 } = {}) {
+      const reconnecting = worker.nextLine('agent link reconnecting', timeoutMs);
+      await relay.cut();
+      try {
+        await reconnecting;
+      } finally {
+        await relay.restore();
+      }
+    },
     async stop() {
       await browser.close().catch(() => {});
       await Promise.all([web.stop(), worker.stop()]);
+      await relay.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };

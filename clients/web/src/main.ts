@@ -23,14 +23,22 @@ const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boo
 let session: SessionSync | null = null;
 let eventCount = 0;
 
+/**
+ * How the connection scenario interrupts: the page's link by signal reconnect or a full
+ * reconnect, or also the agent's own link (`agent`: the browser tests expose
+ * `sessionSyncCutAgentLink`, which cuts it outside the page and restores it).
+ */
+type Interrupt = 'signal-reconnect' | 'full-reconnect' | 'agent';
+
 /** For the browser tests and the console: the live objects of this page. */
 declare global {
   interface Window {
+    sessionSyncCutAgentLink?: () => Promise<void>;
     sessionSyncPage: {
       room: () => Room | null;
       session: () => SessionSync | null;
       join: (roomName: string, identity?: string) => Promise<void>;
-      runScenario: (name: string, options?: { interrupt?: 'signal-reconnect' | 'full-reconnect' }) => Promise<ScenarioResult>;
+      runScenario: (name: string, options?: { interrupt?: Interrupt }) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
       transcripts: () => typeof transcripts;
     };
@@ -184,9 +192,15 @@ async function run(label: string, action: (s: SessionSync) => Promise<unknown>):
 
 const selectedType = () => $<HTMLSelectElement>('#session-type').value as SessionType;
 
-function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect'): SessionSynchronizationTester {
+function tester(s: SessionSync, interrupt?: Interrupt): SessionSynchronizationTester {
   const hooks: ScenarioHooks = {};
-  if (interrupt) hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
+  if (interrupt === 'agent') {
+    const cut = window.sessionSyncCutAgentLink;
+    if (!cut) throw new Error("nothing here can cut the agent's link");
+    hooks.interruptAgentConnection = () => cut();
+  } else if (interrupt) {
+    hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
+  }
   // The browser tests serve the page with the drift hook on; elsewhere it answers 404.
   hooks.induceDrift = async (sess) => {
     const res = await fetch(`/api/rooms/${encodeURIComponent(sess.room.name)}/drift`, { method: 'POST' });
