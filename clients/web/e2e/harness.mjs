@@ -2,7 +2,7 @@
 // (server.py, serving the built page) and the real worker (`python -m agent start`), and a
 // headless Chromium (Debian's, driven by playwright-core). Everything is stopped at the end.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,7 +60,7 @@ function start(name, args, env) {
     for (const line of chunk.toString().split('\n')) {
       if (!line) continue;
       lines.push(line);
-      for (const w of watchers) if (line.includes(w.text)) w.found();
+      for (const w of watchers) if (line.includes(w.text)) w.found(line);
     }
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
@@ -87,15 +87,15 @@ function start(name, args, env) {
         }
       }
     },
-    /** Resolves at the next line containing `text` written after this call. */
+    /** Resolves with the next line containing `text` written after this call. */
     nextLine(text, timeoutMs) {
       return new Promise((resolve, reject) => {
         const w = {
           text,
-          found: () => {
+          found: (line) => {
             watchers.delete(w);
             clearTimeout(timer);
-            resolve();
+            resolve(line);
           },
         };
         const timer = setTimeout(() => {
@@ -159,6 +159,35 @@ async function startRelay(target) {
   };
 }
 
+/**
+ * `src` (a PCM WAV) with `seconds` more silence at the end, written to `dest`. Chromium's fake
+ * microphone plays its file in a loop: the pause gives voice-vad's answer time to be spoken
+ * before the next utterance would interrupt it, however slowly a busy machine transcribes.
+ */
+function withTrailingSilence(src, dest, seconds) {
+  const wav = readFileSync(src);
+  const chunks = new Map();
+  for (let at = 12; at + 8 <= wav.length; ) {
+    const size = wav.readUInt32LE(at + 4);
+    chunks.set(wav.toString('ascii', at, at + 4), wav.subarray(at + 8, at + 8 + size));
+    at += 8 + size + (size & 1);
+  }
+  const fmt = chunks.get('fmt ');
+  const data = chunks.get('data');
+  if (wav.toString('ascii', 0, 4) !== 'RIFF' || !fmt || !data) throw new Error(`${src} is not a WAV file`);
+  const blockAlign = fmt.readUInt16LE(12);
+  const frames = Math.round((seconds * fmt.readUInt32LE(8)) / blockAlign);
+  const body = Buffer.concat([data, Buffer.alloc(frames * blockAlign)]);
+  const header = (id, size) => {
+    const b = Buffer.alloc(8);
+    b.write(id, 0, 'ascii');
+    b.writeUInt32LE(size, 4);
+    return b;
+  };
+  const riff = Buffer.concat([Buffer.from('WAVE'), header('fmt ', fmt.length), fmt, header('data', body.length), body]);
+  writeFileSync(dest, Buffer.concat([header('RIFF', riff.length), riff]));
+}
+
 export async function startStack() {
   requireEnv();
   const port = await freePort();
@@ -203,6 +232,9 @@ export async function startStack() {
     await sleep(200);
   }
   const profile = mkdtempSync(join(tmpdir(), 'session-sync-chromium-'));
+  // speech_hello.wav is 16 kHz mono: Chromium converts a file to its capture format itself.
+  const speech = join(profile, 'speech.wav');
+  withTrailingSilence(join(REPO, 'tests', 'fixtures', 'speech_hello.wav'), speech, 8);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -218,8 +250,8 @@ export async function startStack() {
       // A microphone without a person: Chromium's fake capture device, no permission prompt.
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
-      // …that plays a recorded utterance, over and over.
-      `--use-file-for-fake-audio-capture=${join(REPO, 'tests', 'fixtures', 'speech_hello.wav')}`,
+      // …that plays a recorded utterance (3 s of speech, then 10 s of silence), over and over.
+      `--use-file-for-fake-audio-capture=${speech}`,
       // Offer plain host candidates (not mDNS names) so the local server can reach them.
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],

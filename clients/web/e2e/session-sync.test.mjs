@@ -44,8 +44,15 @@ describe("the seed's scenarios in a real browser", () => {
   });
 
   test('basic session sync: a text session started, followed, synced and ended', SCENARIO, async () => {
+    const summary = stack.worker.nextLine('"session summary"', 60_000);
     const { result, explain } = await runScenario(joined.page, 'Basic Session Sync');
     assert.equal(result.status, 'passed', explain());
+    // The agent summed the session up in one structured line as it ended.
+    const line = JSON.parse(await summary);
+    assert.equal(line.ended_by, 'session.end', JSON.stringify(line));
+    assert.equal(line.session_type, 'text');
+    assert.deepEqual(Object.keys(line.seconds_by_type), ['text']);
+    assert.equal(line.switches, 0);
     // The page showed it: the session ended idle and the log has the agent's events.
     await joined.page.getByTestId('session-state').filter({ hasText: 'idle' }).waitFor({ timeout: 10_000 });
     const triggers = await joined.page.locator('#events li').evaluateAll((els) => els.map((e) => e.dataset.trigger));

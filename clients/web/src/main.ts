@@ -213,9 +213,19 @@ function tester(s: SessionSync, interrupt?: Interrupt): SessionSynchronizationTe
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  // The microphone is whatever the browser captures (the browser tests feed a speech file):
-  // hold the button while it plays, and watch the transcription stream for the answer.
-  hooks.speak = () => new Promise((r) => setTimeout(r, Number(params.get('speakMs') ?? 5500)));
+  // The microphone is whatever the browser captures (the browser tests feed a speech file
+  // played in a loop): hold the button at least `speakMs`, and on until the agent has heard
+  // words (its transcript of the user), at most `speakMaxMs`. Then watch the transcription
+  // stream for the answer.
+  hooks.speak = async (sess) => {
+    const start = Date.now();
+    const least = Number(params.get('speakMs') ?? 5500);
+    const most = Number(params.get('speakMaxMs') ?? 45_000);
+    const heard = () => transcripts.some((t) => t.who === sess.room.localParticipant.identity && t.at >= start);
+    while (Date.now() - start < most && (Date.now() - start < least || !heard())) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   hooks.awaitReply = async (_sess, since) => {
     // Local speech-to-text on a small, busy machine can take a while to finish a turn.
     const limit = Number(params.get('replyMs') ?? 120_000);
