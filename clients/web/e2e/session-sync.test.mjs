@@ -75,8 +75,11 @@ describe("the seed's scenarios in a real browser", () => {
   });
 
   test("connection interruption: the agent's link is cut and restored, and the page sees the same session come back", SCENARIO, async () => {
+    const summary = stack.worker.nextLine('"agent_reconnects": 1,', 240_000);
     const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', { interrupt: 'agent' });
     assert.equal(result.status, 'passed', explain());
+    // The session's summary, logged as it ended, counted the agent's reconnect.
+    assert.equal(JSON.parse(await summary).ended_by, 'session.end');
     assert.ok(
       result.log.some((l) => l.includes("saw the agent's reconnect")),
       `the agent's link was not cut: ${result.log.join('\n')}`,
