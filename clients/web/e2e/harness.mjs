@@ -212,50 +212,19 @@ export async function startStack() {
     LOG_LEVEL: 'INFO',
   });
   const base = `http://127.0.0.1:${port}`;
-  // Rooms made before the worker registers get no agent: wait for it.
-  for (let i = 0; !worker.lines.some((l) => l.includes('registered worker')); i++) {
-    if (worker.child.exitCode !== null || i > 600) {
-      throw new Error(`the worker did not register with the server\n${worker.tail()}`);
-    }
-    await sleep(200);
-  }
-  for (let i = 0; ; i++) {
-    try {
-      const res = await fetch(`${base}/api/rooms`);
-      if (res.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (web.child.exitCode !== null || i > 150) {
-      throw new Error(`the page's endpoint did not start\n${web.tail()}`);
-    }
-    await sleep(200);
-  }
   const profile = mkdtempSync(join(tmpdir(), 'session-sync-chromium-'));
-  // speech_hello.wav is 16 kHz mono: Chromium converts a file to its capture format itself.
-  const speech = join(profile, 'speech.wav');
-  withTrailingSilence(join(REPO, 'tests', 'fixtures', 'speech_hello.wav'), speech, 8);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--disk-cache-dir=${join(profile, 'cache')}`,
-      // A microphone without a person: Chromium's fake capture device, no permission prompt.
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      // …that plays a recorded utterance (3 s of speech, then 10 s of silence), over and over.
-      `--use-file-for-fake-audio-capture=${speech}`,
-      // Offer plain host candidates (not mDNS names) so the local server can reach them.
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-    ],
-  });
+  const stopAll = async () => {
+    await Promise.all([web.stop(), worker.stop()]);
+    await relay.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  let browser;
+  try {
+    browser = await launch(base, web, worker, profile);
+  } catch (err) {
+    await stopAll(); // nothing may outlive a failed start (the run would never end)
+    throw err;
+  }
   return {
     base,
     browser,
@@ -276,11 +245,58 @@ export async function startStack() {
     },
     async stop() {
       await browser.close().catch(() => {});
-      await Promise.all([web.stop(), worker.stop()]);
-      await relay.close();
-      rmSync(profile, { recursive: true, force: true });
+      await stopAll();
     },
   };
+}
+
+/** Waits for the worker and the endpoint, then starts Chromium. */
+async function launch(base, web, worker, profile) {
+  // Rooms made before the worker registers get no agent: wait for it. It registers once its
+  // job processes have loaded the models, or gives up waiting for them after
+  // agent/server.py's PREWARM_TIMEOUT_SECONDS (120 s).
+  for (let i = 0; !worker.lines.some((l) => l.includes('registered worker')); i++) {
+    if (worker.child.exitCode !== null || i > 1500) {
+      throw new Error(`the worker did not register with the server within 300 s\n${worker.tail()}`);
+    }
+    await sleep(200);
+  }
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(`${base}/api/rooms`);
+      if (res.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (web.child.exitCode !== null || i > 150) {
+      throw new Error(`the page's endpoint did not start\n${web.tail()}`);
+    }
+    await sleep(200);
+  }
+  // speech_hello.wav is 16 kHz mono: Chromium converts a file to its capture format itself.
+  const speech = join(profile, 'speech.wav');
+  withTrailingSilence(join(REPO, 'tests', 'fixtures', 'speech_hello.wav'), speech, 8);
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--disk-cache-dir=${join(profile, 'cache')}`,
+      // A microphone without a person: Chromium's fake capture device, no permission prompt.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      // …that plays a recorded utterance (3 s of speech, then 10 s of silence), over and over.
+      `--use-file-for-fake-audio-capture=${speech}`,
+      // Offer plain host candidates (not mDNS names) so the local server can reach them.
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+  });
 }
 
 /** A page joined to `room`, once the agent's session is there. */
@@ -298,7 +314,7 @@ export async function joinedPage(stack, room, { width = 1400, height = 900 } = {
         return !!s && s.connection === 'connected' && s.agent !== null && s.session !== null && s.seq !== null;
       },
       null,
-      { timeout: 180_000, polling: 200 },
+      { timeout: 300_000, polling: 200 },
     );
   } catch (err) {
     throw new Error(`${err.message}\n${consoleLines.slice(-30).join('\n')}\n${stack.logs()}`);
