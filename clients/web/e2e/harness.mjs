@@ -89,7 +89,7 @@ function start(name, args, env) {
     },
     /** Resolves with the next line containing `text` written after this call. */
     nextLine(text, timeoutMs) {
-      return new Promise((resolve, reject) => {
+      const next = new Promise((resolve, reject) => {
         const w = {
           text,
           found: (line) => {
@@ -104,6 +104,8 @@ function start(name, args, env) {
         }, timeoutMs);
         watchers.add(w);
       });
+      next.catch(() => {}); // a test that fails before awaiting it reports its own error
+      return next;
     },
     tail(n = 60) {
       return `--- ${name} (last ${n} lines) ---\n${lines.slice(-n).join('\n')}`;
