@@ -256,7 +256,7 @@ export async function startStack() {
 async function launch(base, web, worker, profile) {
   // Rooms made before the worker registers get no agent: wait for it. It registers once its
   // job processes have loaded the models, or gives up waiting for them after
-  // agent/server.py's PREWARM_TIMEOUT_SECONDS (120 s).
+  // agent/server.py's PREWARM_TIMEOUT_SECONDS (60 s).
   for (let i = 0; !worker.lines.some((l) => l.includes('registered worker')); i++) {
     if (worker.child.exitCode !== null || i > 1500) {
       throw new Error(`the worker did not register with the server within 300 s\n${worker.tail()}`);
