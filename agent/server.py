@@ -50,6 +50,12 @@ from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_dete
 logger = logging.getLogger("agent.worker")
 event_logger = logging.getLogger("agent.events")
 
+PREWARM_TIMEOUT_SECONDS = 60.0
+"""How long a job process may take to start and load the models. The framework's 10 s is
+too short on a small busy machine (on two shared cores under load, well over 10 s here): a
+prewarm cut off is started again, and again, and the jobs waiting meanwhile get no process.
+A worker registers once its first processes are warm, or after this long: so not more."""
+
 _running: dict[str, SessionSynchronizer] = {}
 """The synchronizer of each job running in this process, by job id, until the job ends."""
 
@@ -352,6 +358,7 @@ async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float)
 def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
         setup_fnc=prewarm,
+        initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,
         log_level=settings.log_level,
         prometheus_multiproc_dir=_metrics_dir(settings),

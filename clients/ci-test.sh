@@ -7,6 +7,9 @@
 #
 # The browser tests need LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET and a LiveKit
 # server running there; they start and stop the worker and the page's endpoint themselves.
+# Their worker uses local speech (STT_MODEL/TTS_MODEL=local unless set: espeak-ng must be
+# installed, as clients/install.sh does) and every scenario must run
+# (SESSION_SYNC_REQUIRE_VOICE=0 lets a worker without speech-to-text skip the voice one).
 #
 # The seed type check reads the messages the agent sent in a pytest run made with
 # `--wire-samples DIR` (SESSION_SYNC_WIRE_SAMPLES=DIR, as .ci/run sets); without one it runs
@@ -38,6 +41,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   npm --prefix clients/web run --silent build
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
-  echo "==> clients/web: browser tests against $LIVEKIT_URL"
+  # The worker runs every session type on this machine (pocketsphinx and espeak-ng), so the
+  # voice scenario runs too; a skipped scenario fails the run.
+  export STT_MODEL="${STT_MODEL:-local}" TTS_MODEL="${TTS_MODEL:-local}"
+  export SESSION_SYNC_REQUIRE_VOICE="${SESSION_SYNC_REQUIRE_VOICE:-1}"
+  echo "==> clients/web: browser tests against $LIVEKIT_URL (STT_MODEL=$STT_MODEL TTS_MODEL=$TTS_MODEL)"
   npm --prefix clients/web run --silent test:e2e
 fi

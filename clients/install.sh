@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the clients' checks and browser tests need (needs network):
-# Debian's Chromium for the browser tests, and both npm packages from their lock files.
+# Debian's Chromium and espeak-ng for the browser tests, and both npm packages from their lock
+# files.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> apt: chromium"
+# espeak-ng: the browser tests' worker speaks its replies with the local TTS.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt: ${missing[*]}"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 echo "==> npm ci: clients/ts"
 npm ci --prefix clients/ts --no-audit --no-fund

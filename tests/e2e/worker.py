@@ -223,7 +223,9 @@ class Worker:
 def running_worker(mode: str, env: Mapping[str, str], *, relayed: bool = False) -> Iterator[Worker]:
     worker = Worker(mode, env, relayed=relayed)
     try:
-        worker.wait_for_output("registered worker", timeout=120)
+        # A `start` worker registers once its job processes are warm, or after the worker's
+        # prewarm limit (agent/server.py); importing alone took a minute on a busy machine.
+        worker.wait_for_output("registered worker", timeout=300)
         yield worker
     finally:
         worker.stop()

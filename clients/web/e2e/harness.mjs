@@ -2,8 +2,8 @@
 // (server.py, serving the built page) and the real worker (`python -m agent start`), and a
 // headless Chromium (Debian's, driven by playwright-core). Everything is stopped at the end.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,11 +52,16 @@ function start(name, args, env) {
     detached: true,
   });
   const lines = [];
+  const watchers = new Set();
   mkdirSync(join(WEB, 'test-results'), { recursive: true });
   const file = createWriteStream(join(WEB, 'test-results', `${name}.log`));
   const keep = (chunk) => {
     file.write(chunk);
-    for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      for (const w of watchers) if (line.includes(w.text)) w.found(line);
+    }
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
   child.stdout.on('data', keep);
@@ -82,34 +87,179 @@ function start(name, args, env) {
         }
       }
     },
+    /** Resolves with the next line containing `text` written after this call. */
+    nextLine(text, timeoutMs) {
+      const next = new Promise((resolve, reject) => {
+        const w = {
+          text,
+          found: (line) => {
+            watchers.delete(w);
+            clearTimeout(timer);
+            resolve(line);
+          },
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(w);
+          reject(new Error(`${name} did not write ${JSON.stringify(text)} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        watchers.add(w);
+      });
+      next.catch(() => {}); // a test that fails before awaiting it reports its own error
+      return next;
+    },
     tail(n = 60) {
       return `--- ${name} (last ${n} lines) ---\n${lines.slice(-n).join('\n')}`;
     },
   };
 }
 
+/**
+ * A TCP relay to the LiveKit server for the worker's connections: `cut()` drops every
+ * connection and refuses new ones (the agent's signalling link goes down, the page's does
+ * not), `restore()` accepts again on the same port. As tests/e2e/worker.py's `Relay`.
+ */
+async function startRelay(target) {
+  const port = await freePort();
+  const sockets = new Set();
+  let server = null;
+  const listen = () =>
+    new Promise((ok, fail) => {
+      server = createServer((inbound) => {
+        const outbound = connect(target.port, target.hostname);
+        for (const [a, b] of [
+          [inbound, outbound],
+          [outbound, inbound],
+        ]) {
+          sockets.add(a);
+          a.pipe(b);
+          a.on('error', () => b.destroy());
+          a.on('close', () => {
+            sockets.delete(a);
+            b.destroy();
+          });
+        }
+      });
+      server.once('error', fail);
+      server.listen(port, '127.0.0.1', () => ok());
+    });
+  await listen();
+  return {
+    port,
+    async cut() {
+      const closing = server;
+      server = null;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      if (closing) await new Promise((r) => closing.close(() => r()));
+    },
+    async restore() {
+      if (!server) await listen();
+    },
+    async close() {
+      await this.cut();
+    },
+  };
+}
+
+/**
+ * `src` (a PCM WAV) with `seconds` more silence at the end, written to `dest`. Chromium's fake
+ * microphone plays its file in a loop: the pause gives voice-vad's answer time to be spoken
+ * before the next utterance would interrupt it, however slowly a busy machine transcribes.
+ */
+function withTrailingSilence(src, dest, seconds) {
+  const wav = readFileSync(src);
+  const chunks = new Map();
+  for (let at = 12; at + 8 <= wav.length; ) {
+    const size = wav.readUInt32LE(at + 4);
+    chunks.set(wav.toString('ascii', at, at + 4), wav.subarray(at + 8, at + 8 + size));
+    at += 8 + size + (size & 1);
+  }
+  const fmt = chunks.get('fmt ');
+  const data = chunks.get('data');
+  if (wav.toString('ascii', 0, 4) !== 'RIFF' || !fmt || !data) throw new Error(`${src} is not a WAV file`);
+  const blockAlign = fmt.readUInt16LE(12);
+  const frames = Math.round((seconds * fmt.readUInt32LE(8)) / blockAlign);
+  const body = Buffer.concat([data, Buffer.alloc(frames * blockAlign)]);
+  const header = (id, size) => {
+    const b = Buffer.alloc(8);
+    b.write(id, 0, 'ascii');
+    b.writeUInt32LE(size, 4);
+    return b;
+  };
+  const riff = Buffer.concat([Buffer.from('WAVE'), header('fmt ', fmt.length), fmt, header('data', body.length), body]);
+  writeFileSync(dest, Buffer.concat([header('RIFF', riff.length), riff]));
+}
+
 export async function startStack() {
   requireEnv();
   const port = await freePort();
+  const serverUrl = new URL(process.env.LIVEKIT_URL);
+  const relay = await startRelay({ hostname: serverUrl.hostname, port: Number(serverUrl.port || 80) });
   const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', join(WEB, 'dist')], {
     SESSION_SYNC_TEST_HOOKS: '1',
   });
   // e2e/worker.py is `python -m agent` reporting no CPU load, so a busy machine still gets
   // its jobs dispatched.
   const worker = start('worker', [python(), join(here, 'worker.py'), 'start'], {
+    LIVEKIT_URL: `${serverUrl.protocol}//127.0.0.1:${relay.port}`, // through the relay
     AGENT_NAME: '', // automatic dispatch to every new room
     DEFAULT_SESSION_TYPE: 'text',
     TURN_DETECTOR: 'vad-only',
     STT_MODEL: process.env.STT_MODEL ?? 'none', // a plain local server has no LiveKit Inference
     TTS_MODEL: process.env.TTS_MODEL ?? 'none',
     REJOIN_GRACE_SECONDS: '5',
+    // Local speech-to-text on two busy cores can lag the audio by seconds: a released press
+    // waits this long for its transcript (bounded; an empty press would get no answer).
+    PTT_TRANSCRIPT_TIMEOUT_SECONDS: '30',
     LOG_LEVEL: 'INFO',
   });
   const base = `http://127.0.0.1:${port}`;
-  // Rooms made before the worker registers get no agent: wait for it.
+  const profile = mkdtempSync(join(tmpdir(), 'session-sync-chromium-'));
+  const stopAll = async () => {
+    await Promise.all([web.stop(), worker.stop()]);
+    await relay.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  let browser;
+  try {
+    browser = await launch(base, web, worker, profile);
+  } catch (err) {
+    await stopAll(); // nothing may outlive a failed start (the run would never end)
+    throw err;
+  }
+  return {
+    base,
+    browser,
+    web,
+    worker,
+    logs() {
+      return `${web.tail(30)}\n${worker.tail(80)}`;
+    },
+    /** Drop the agent's link to the server until it says it is reconnecting, then restore it. */
+    async cutAgentLink({ timeoutMs = 60_000 } = {}) {
+      const reconnecting = worker.nextLine('agent link reconnecting', timeoutMs);
+      await relay.cut();
+      try {
+        await reconnecting;
+      } finally {
+        await relay.restore();
+      }
+    },
+    async stop() {
+      await browser.close().catch(() => {});
+      await stopAll();
+    },
+  };
+}
+
+/** Waits for the worker and the endpoint, then starts Chromium. */
+async function launch(base, web, worker, profile) {
+  // Rooms made before the worker registers get no agent: wait for it. It registers once its
+  // job processes have loaded the models, or gives up waiting for them after
+  // agent/server.py's PREWARM_TIMEOUT_SECONDS (60 s).
   for (let i = 0; !worker.lines.some((l) => l.includes('registered worker')); i++) {
-    if (worker.child.exitCode !== null || i > 600) {
-      throw new Error(`the worker did not register with the server\n${worker.tail()}`);
+    if (worker.child.exitCode !== null || i > 1500) {
+      throw new Error(`the worker did not register with the server within 300 s\n${worker.tail()}`);
     }
     await sleep(200);
   }
@@ -125,8 +275,10 @@ export async function startStack() {
     }
     await sleep(200);
   }
-  const profile = mkdtempSync(join(tmpdir(), 'session-sync-chromium-'));
-  const browser = await chromium.launch({
+  // speech_hello.wav is 16 kHz mono: Chromium converts a file to its capture format itself.
+  const speech = join(profile, 'speech.wav');
+  withTrailingSilence(join(REPO, 'tests', 'fixtures', 'speech_hello.wav'), speech, 8);
+  return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
@@ -141,26 +293,12 @@ export async function startStack() {
       // A microphone without a person: Chromium's fake capture device, no permission prompt.
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
-      // …that plays a recorded utterance, over and over.
-      `--use-file-for-fake-audio-capture=${join(REPO, 'tests', 'fixtures', 'speech_hello.wav')}`,
+      // …that plays a recorded utterance (3 s of speech, then 10 s of silence), over and over.
+      `--use-file-for-fake-audio-capture=${speech}`,
       // Offer plain host candidates (not mDNS names) so the local server can reach them.
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],
   });
-  return {
-    base,
-    browser,
-    web,
-    worker,
-    logs() {
-      return `${web.tail(30)}\n${worker.tail(80)}`;
-    },
-    async stop() {
-      await browser.close().catch(() => {});
-      await Promise.all([web.stop(), worker.stop()]);
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A page joined to `room`, once the agent's session is there. */
@@ -178,7 +316,7 @@ export async function joinedPage(stack, room, { width = 1400, height = 900 } = {
         return !!s && s.connection === 'connected' && s.agent !== null && s.session !== null && s.seq !== null;
       },
       null,
-      { timeout: 180_000, polling: 200 },
+      { timeout: 300_000, polling: 200 },
     );
   } catch (err) {
     throw new Error(`${err.message}\n${consoleLines.slice(-30).join('\n')}\n${stack.logs()}`);

@@ -21,22 +21,38 @@ after(async () => {
 
 async function runScenario(page, name, options = {}) {
   const result = await page.evaluate(([n, o]) => window.sessionSyncPage.runScenario(n, o), [name, options]);
-  const explain = () => `${name}: ${result.status} ${result.error ?? ''}\n${result.log.join('\n')}\n${stack.logs()}`;
-  return { result, explain };
+  const transcripts = await page.evaluate(() => window.sessionSyncPage.transcripts());
+  const said = transcripts.map((t) => `${new Date(t.at).toISOString()} ${t.fromAgent ? 'agent' : t.who}: ${t.text}`);
+  const explain = () =>
+    `${name}: ${result.status} ${result.error ?? ''}\n${result.log.join('\n')}\n--- what was said ---\n${said.join('\n')}\n${stack.logs()}`;
+  return { result, explain, said };
 }
+
+// Bounded, and generous: job processes start, and local speech runs, on two shared cores.
+const SCENARIO = { timeout: 240_000 };
+const VOICE = { timeout: 420_000 };
 
 describe("the seed's scenarios in a real browser", () => {
   let joined;
   before(async () => {
     joined = await joinedPage(stack, uniqueRoom('scenarios'));
+    // The page's hook for the agent's link: the relay is in this process.
+    await joined.page.exposeFunction('sessionSyncCutAgentLink', () => stack.cutAgentLink());
   });
   after(async () => {
     await joined?.context.close();
   });
 
-  test('basic session sync: a text session started, followed, synced and ended', async () => {
+  test('basic session sync: a text session started, followed, synced and ended', SCENARIO, async () => {
+    const summary = stack.worker.nextLine('"session summary"', 60_000);
     const { result, explain } = await runScenario(joined.page, 'Basic Session Sync');
     assert.equal(result.status, 'passed', explain());
+    // The agent summed the session up in one structured line as it ended.
+    const line = JSON.parse(await summary);
+    assert.equal(line.ended_by, 'session.end', JSON.stringify(line));
+    assert.equal(line.session_type, 'text');
+    assert.deepEqual(Object.keys(line.seconds_by_type), ['text']);
+    assert.equal(line.switches, 0);
     // The page showed it: the session ended idle and the log has the agent's events.
     await joined.page.getByTestId('session-state').filter({ hasText: 'idle' }).waitFor({ timeout: 10_000 });
     const triggers = await joined.page.locator('#events li').evaluateAll((els) => els.map((e) => e.dataset.trigger));
@@ -44,21 +60,35 @@ describe("the seed's scenarios in a real browser", () => {
     assert.ok(triggers.includes('session.end'), `events shown: ${triggers.join(', ')}`);
   });
 
-  test("connection interruption: the page's link is cut and restored, and the session converges", async () => {
+  test("connection interruption: the page's link is cut and restored, and the session converges", SCENARIO, async () => {
     const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery');
     assert.equal(result.status, 'passed', explain());
     const reconnects = await joined.page.getByTestId('session-reconnects').textContent();
     assert.ok(Number(reconnects) >= 1, `reconnects shown: ${reconnects}`);
   });
 
-  test('connection interruption: the page rejoins as a new participant, and the session converges', async () => {
+  test('connection interruption: the page rejoins as a new participant, and the session converges', SCENARIO, async () => {
     const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', {
       interrupt: 'full-reconnect',
     });
     assert.equal(result.status, 'passed', explain());
   });
 
-  test("drift: the agent's published state is overwritten, found and corrected", async () => {
+  test("connection interruption: the agent's link is cut and restored, and the page sees the same session come back", SCENARIO, async () => {
+    const summary = stack.worker.nextLine('"agent_reconnects": 1,', 240_000);
+    const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', { interrupt: 'agent' });
+    assert.equal(result.status, 'passed', explain());
+    // The session's summary, logged as it ended, counted the agent's reconnect.
+    assert.equal(JSON.parse(await summary).ended_by, 'session.end');
+    assert.ok(
+      result.log.some((l) => l.includes("saw the agent's reconnect")),
+      `the agent's link was not cut: ${result.log.join('\n')}`,
+    );
+    const shown = await joined.page.locator('#events li[data-trigger="reconnected"]').count();
+    assert.ok(shown >= 1, "the page's event log does not show the agent's reconnect");
+  });
+
+  test("drift: the agent's published state is overwritten, found and corrected", SCENARIO, async () => {
     const { result, explain } = await runScenario(joined.page, 'Session State Validation');
     assert.equal(result.status, 'passed', explain());
     assert.ok(
@@ -67,18 +97,19 @@ describe("the seed's scenarios in a real browser", () => {
     );
   });
 
-  test('voice session with turn detection: push-to-talk, mute and voice-vad', async (t) => {
-    const { result, explain } = await runScenario(joined.page, 'Voice Session with Turn Detection');
-    if (result.status === 'skipped' && !process.env.SESSION_SYNC_REQUIRE_VOICE) {
+  test('voice session with turn detection: push-to-talk, mute and voice-vad', VOICE, async (t) => {
+    const { result, explain, said } = await runScenario(joined.page, 'Voice Session with Turn Detection');
+    if (result.status === 'skipped' && process.env.SESSION_SYNC_REQUIRE_VOICE !== '1') {
       t.skip(`the worker has no speech-to-text here: ${result.error}`);
       return;
     }
     assert.equal(result.status, 'passed', explain());
+    for (const line of [...result.log, ...said]) t.diagnostic(line);
   });
 });
 
 describe("the page's controls", () => {
-  test('the buttons start, validate and end a session, and the page shows each step', async () => {
+  test('the buttons start, validate and end a session, and the page shows each step', SCENARIO, async () => {
     const room = uniqueRoom('controls');
     const { page, context } = await joinedPage(stack, room);
     try {
@@ -120,7 +151,7 @@ describe("the page's controls", () => {
 });
 
 describe('the monitor', () => {
-  test("lists the room with its agent's session and follows its changes", async () => {
+  test("lists the room with its agent's session and follows its changes", SCENARIO, async () => {
     const room = uniqueRoom('monitor');
     const { page, context } = await joinedPage(stack, room);
     try {

@@ -23,14 +23,22 @@ const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boo
 let session: SessionSync | null = null;
 let eventCount = 0;
 
+/**
+ * How the connection scenario interrupts: the page's link by signal reconnect or a full
+ * reconnect, or also the agent's own link (`agent`: the browser tests expose
+ * `sessionSyncCutAgentLink`, which cuts it outside the page and restores it).
+ */
+type Interrupt = 'signal-reconnect' | 'full-reconnect' | 'agent';
+
 /** For the browser tests and the console: the live objects of this page. */
 declare global {
   interface Window {
+    sessionSyncCutAgentLink?: () => Promise<void>;
     sessionSyncPage: {
       room: () => Room | null;
       session: () => SessionSync | null;
       join: (roomName: string, identity?: string) => Promise<void>;
-      runScenario: (name: string, options?: { interrupt?: 'signal-reconnect' | 'full-reconnect' }) => Promise<ScenarioResult>;
+      runScenario: (name: string, options?: { interrupt?: Interrupt }) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
       transcripts: () => typeof transcripts;
     };
@@ -184,9 +192,15 @@ async function run(label: string, action: (s: SessionSync) => Promise<unknown>):
 
 const selectedType = () => $<HTMLSelectElement>('#session-type').value as SessionType;
 
-function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect'): SessionSynchronizationTester {
+function tester(s: SessionSync, interrupt?: Interrupt): SessionSynchronizationTester {
   const hooks: ScenarioHooks = {};
-  if (interrupt) hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
+  if (interrupt === 'agent') {
+    const cut = window.sessionSyncCutAgentLink;
+    if (!cut) throw new Error("nothing here can cut the agent's link");
+    hooks.interruptAgentConnection = () => cut();
+  } else if (interrupt) {
+    hooks.interruptConnection = (sess) => sess.room.simulateScenario(interrupt);
+  }
   // The browser tests serve the page with the drift hook on; elsewhere it answers 404.
   hooks.induceDrift = async (sess) => {
     const res = await fetch(`/api/rooms/${encodeURIComponent(sess.room.name)}/drift`, { method: 'POST' });
@@ -199,9 +213,19 @@ function tester(s: SessionSync, interrupt?: 'signal-reconnect' | 'full-reconnect
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  // The microphone is whatever the browser captures (the browser tests feed a speech file):
-  // hold the button while it plays, and watch the transcription stream for the answer.
-  hooks.speak = () => new Promise((r) => setTimeout(r, Number(params.get('speakMs') ?? 5500)));
+  // The microphone is whatever the browser captures (the browser tests feed a speech file
+  // played in a loop): hold the button at least `speakMs`, and on until the agent has heard
+  // words (its transcript of the user), at most `speakMaxMs`. Then watch the transcription
+  // stream for the answer.
+  hooks.speak = async (sess) => {
+    const start = Date.now();
+    const least = Number(params.get('speakMs') ?? 5500);
+    const most = Number(params.get('speakMaxMs') ?? 45_000);
+    const heard = () => transcripts.some((t) => t.who === sess.room.localParticipant.identity && t.at >= start);
+    while (Date.now() - start < most && (Date.now() - start < least || !heard())) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   hooks.awaitReply = async (_sess, since) => {
     // Local speech-to-text on a small, busy machine can take a while to finish a turn.
     const limit = Number(params.get('replyMs') ?? 120_000);

@@ -16,6 +16,12 @@ export interface ScenarioHooks {
    */
   interruptConnection?: (session: SessionSync) => Promise<void>;
   /**
+   * Cut the agent's own connection to the server and restore it (for example through a relay
+   * the test holds). With it, the connection scenario also checks that the app sees the agent
+   * come back and that the session survives it.
+   */
+  interruptAgentConnection?: (session: SessionSync) => Promise<void>;
+  /**
    * Make what the agent publishes drift from its session behind its back (for example by
    * overwriting one of its `session.*` attributes through LiveKit's server API). Without it
    * the validation scenario checks a clean pass and a manual sync only.
@@ -106,14 +112,24 @@ async function startOrSkip(ctx: ScenarioContext, type: SessionType): Promise<Ses
   }
 }
 
-async function expectRefusal(ctx: ScenarioContext, action: Promise<unknown>, code: string, what: string): Promise<void> {
-  try {
-    await action;
-  } catch (err) {
-    ctx.check(err instanceof SessionSyncError && err.code === code, `${what}: expected ${code}, got ${String(err)}`);
-    return;
+/**
+ * `action` is refused with `code`. A lost reply (an agent too busy to answer in time) says
+ * nothing either way, and a refused command changes nothing: ask again, a few times.
+ */
+async function expectRefusal(ctx: ScenarioContext, action: () => Promise<unknown>, code: string, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await action();
+    } catch (err) {
+      if (err instanceof SessionSyncError && err.replyLost && attempt < 3) {
+        ctx.log(`${what}: the reply was lost (${err.message}); asking again`);
+        continue;
+      }
+      ctx.check(err instanceof SessionSyncError && err.code === code, `${what}: expected ${code}, got ${String(err)}`);
+      return;
+    }
+    ctx.check(false, `${what}: expected ${code}, but the agent accepted it`);
   }
-  ctx.check(false, `${what}: expected ${code}, but the agent accepted it`);
 }
 
 /** The agent's published revision agrees with the session the client shows. */
@@ -178,7 +194,7 @@ export const voiceSessionTurnDetection: SessionSyncScenario = {
     }
     await ctx.session.setMuted(true);
     await ctx.waitFor((s) => s.session?.isMuted === true, 'the session muted');
-    await expectRefusal(ctx, ctx.session.startPushToTalk(), 'invalid_transition', 'push-to-talk while muted');
+    await expectRefusal(ctx, () => ctx.session.startPushToTalk(), 'invalid_transition', 'push-to-talk while muted');
     await ctx.session.setMuted(false);
     const vad = await ctx.session.switchSession('voice-vad');
     ctx.check(vad.turnDetection === 'server' && vad.voiceMode === 'continuous', `voice-vad gave ${vad.turnDetection}/${vad.voiceMode}`);
@@ -189,7 +205,7 @@ export const voiceSessionTurnDetection: SessionSyncScenario = {
       await ctx.hooks.awaitReply(ctx.session, Date.now());
       ctx.log('voice-vad committed a turn on its own');
     }
-    await expectRefusal(ctx, ctx.session.startPushToTalk(), 'wrong_session_type', 'push-to-talk in voice-vad');
+    await expectRefusal(ctx, () => ctx.session.startPushToTalk(), 'wrong_session_type', 'push-to-talk in voice-vad');
     await ctx.session.endSession();
     await ctx.waitFor((s) => s.session?.type === null && s.agentListening === false, 'the agent to stop listening at the end');
   },
@@ -198,7 +214,9 @@ export const voiceSessionTurnDetection: SessionSyncScenario = {
 /** 3. Connection Interruption Recovery: the client's link drops and the session converges. */
 export const connectionInterruptionRecovery: SessionSyncScenario = {
   name: 'Connection Interruption Recovery',
-  description: "The app's link is cut and restored; the client resyncs and agrees with the agent",
+  description: "The app's link (and, with the hook, the agent's) is cut and restored; the client resyncs and agrees with the agent",
+  // The agent's link, when cut, comes back on the SDK's own reconnect schedule.
+  timeoutMs: 180_000,
   async run(ctx) {
     await freshSession(ctx);
     await ctx.session.startSession('text');
@@ -217,9 +235,37 @@ export const connectionInterruptionRecovery: SessionSyncScenario = {
     const synced = await ctx.session.syncSessionState('after-interruption');
     ctx.check(synced.type === 'text' && synced.state === 'active', `after the interruption: ${synced.type}/${synced.state}`);
     await agentAttributesAgree(ctx);
+    if (ctx.hooks.interruptAgentConnection) await agentLinkCut(ctx, ctx.hooks.interruptAgentConnection);
     await ctx.session.endSession();
   },
 };
+
+/** The agent's link drops and comes back: the app sees it, and the session is as it was. */
+async function agentLinkCut(ctx: ScenarioContext, interrupt: (session: SessionSync) => Promise<void>): Promise<void> {
+  const before = ctx.session.getSessionConfig()!;
+  const agent = ctx.session.getState().agent!;
+  const seq = ctx.session.getState().seq ?? -1;
+  const fromAgent = (e: SessionSyncEvent) => e.source === 'agent' && (e.seq ?? -1) > seq;
+  await interrupt(ctx.session);
+  ctx.log("the agent's link was cut and restored");
+  // The agent queues these while it is down and sends them once it is back.
+  await ctx.waitForEvent((e) => fromAgent(e) && e.type === 'connection_interruption', "the agent's interruption", 60_000);
+  await ctx.waitForEvent(
+    (e) => fromAgent(e) && e.type === 'session_state_sync' && e.payload.trigger === 'reconnected',
+    "the agent's reconnect",
+    60_000,
+  );
+  const state = await ctx.waitFor((s) => s.session?.state === 'active', 'the session active again', 30_000);
+  const after = state.session!;
+  ctx.check(state.agent?.identity === agent.identity, `another agent answered: ${state.agent?.identity}`);
+  ctx.check(after.sessionId === before.sessionId, `the session changed: ${before.sessionId} -> ${after.sessionId}`);
+  ctx.check(after.type === before.type, `the type changed: ${before.type} -> ${after.type}`);
+  ctx.check(after.startedAt?.getTime() === before.startedAt?.getTime(), 'the session was restarted');
+  ctx.check(after.revision > before.revision, `the revision did not move past ${before.revision}`);
+  await agentAttributesAgree(ctx);
+  const synced = await ctx.session.syncSessionState('after-agent-cut');
+  ctx.check(synced.state === 'active' && synced.sessionId === before.sessionId, `after the agent's cut: ${synced.type}/${synced.state}`);
+}
 
 /** 4. Session State Validation: a drift is found and corrected by the agent. */
 export const sessionStateValidation: SessionSyncScenario = {

@@ -41,6 +41,7 @@ from .protocol import (
 )
 from .resume import RoomMetadataStore, SessionRecord, SessionStore
 from .room import LiveKitRoom, RoomListener, RoomPort
+from .summary import SessionSummaries, SessionSummary, SessionTally
 from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
 from .version import __version__
@@ -69,8 +70,11 @@ __all__ = [
     "SessionRecord",
     "SessionState",
     "SessionStore",
+    "SessionSummaries",
+    "SessionSummary",
     "SessionSyncEvent",
     "SessionSynchronizer",
+    "SessionTally",
     "SessionType",
     "Snapshot",
     "SyncOptions",

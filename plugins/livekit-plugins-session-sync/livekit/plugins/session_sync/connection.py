@@ -14,6 +14,7 @@ from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, Step, Sy
 from .policy import LIVE_STATES
 from .protocol import CommandResult
 from .room import INTENTIONAL_DISCONNECT_REASONS
+from .summary import SessionTally
 from .transitions import plan_ptt_release
 
 Planner = Callable[[SyncState], Plan]
@@ -84,8 +85,9 @@ class ConnectionReactions:
     sooner, it was a reconnect (`participant_reconnected`), and a held press goes on. Leaves
     and joins reach the app in the order they happened."""
 
-    def __init__(self, owner: Owner, *, leave_grace: float) -> None:
+    def __init__(self, owner: Owner, *, leave_grace: float, tally: SessionTally) -> None:
         self._owner = owner
+        self._tally = tally
         self._grace = leave_grace
         self._away = False  # left, and the leave not acted on yet
         self._back = asyncio.Event()
@@ -118,6 +120,8 @@ class ConnectionReactions:
             trigger = "participant_reconnected"
         else:
             trigger = "participant_rejoined" if self._linked_left else "participant_joined"
+        if trigger != "participant_joined":
+            self._tally.reconnected("user")
         async with self._order:
             await self._owner.react(lambda _: plan_joined(identity, trigger), trigger)
         await then()
@@ -128,6 +132,7 @@ class ConnectionReactions:
         if state == "reconnecting":
             await self._owner.react(plan_reconnecting, "reconnecting")
         elif state == "connected":
+            self._tally.reconnected("agent")
             await self._owner.react(plan_reconnected, "reconnected")
         elif state == "disconnected":
             trigger = f"disconnected:{reason or 'UNKNOWN_REASON'}"

@@ -68,7 +68,10 @@ class CommandGate:
         self._limiter = RateLimiter(
             rate_per_second=options.rate_per_second, burst=options.rate_burst
         )
-        self._reactions = ConnectionReactions(owner, leave_grace=options.leave_grace)
+        self._tally = owner.summaries.tally
+        self._reactions = ConnectionReactions(
+            owner, leave_grace=options.leave_grace, tally=self._tally
+        )
         self.linked = linked
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
@@ -378,6 +381,7 @@ class CommandGate:
         self, measured: _Measured, e: ProtocolError, sender: str, method: str | None
     ) -> None:
         measured.method, measured.outcome = method, str(e.code)
+        self._tally.rejected(str(e.code))
         # Counted in the metrics every time; logged at a bounded rate, floods included.
         if self._log_budget.allow("refusals"):
             logger.warning(

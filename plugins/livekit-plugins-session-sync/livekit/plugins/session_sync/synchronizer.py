@@ -47,6 +47,7 @@ from .protocol import (
 from .publisher import EventCallback, Publisher
 from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
 from .room import RoomPort
+from .summary import SessionSummaries
 from .transitions import Incoming, plan_command, resolve
 from .turn_taking import PressGuard, TurnTakingDriver, TurnTakingPort, TurnTakingTarget
 from .validation import Observation, Verdict, validate
@@ -78,6 +79,7 @@ class SessionSynchronizer:
         self._pending = 0
         self._commands: set[asyncio.Task[CommandResult]] = set()
         self._publisher = Publisher.with_options(room, self._opts)
+        self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
         self._press_guard = PressGuard(self._opts.max_press_seconds, self._release_stuck_press)
@@ -120,6 +122,11 @@ class SessionSynchronizer:
     def on_event(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every event as it is emitted. Returns the function that stops it."""
         return self._publisher.on_event(callback)
+
+    @property
+    def summaries(self) -> SessionSummaries:
+        """Session analytics: `summaries.current()` and `summaries.on_summary(callback)`."""
+        return self._summaries
 
     def link_participant(self, identity: str) -> None:
         """Only the linked participant may send commands."""
@@ -182,6 +189,7 @@ class SessionSynchronizer:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._keeper is not None:
             await self._keeper.aclose()
+        self._summaries.closing("agent_closed")
         await self._publisher.aclose()
 
     async def request(
@@ -326,6 +334,7 @@ class SessionSynchronizer:
         self._state = apply_commit(before, commit, connected=connected)
         self.note_record()
         self._press_guard.follow(before.ptt_pressed, self._state.ptt_pressed)
+        self._summaries.committed(self._state.config, trigger)
         if commit.changes is not None:
             self._publish_attributes()
         if commit.event is not None:
@@ -394,6 +403,7 @@ class SessionSynchronizer:
             metrics.INCONSISTENCIES.labels(item.check).inc()
             logger.warning("session inconsistency: %s", item.message, extra={"check": item.check})
         await self._run(plan_correction(self._state, verdict, trigger, now=utc_now()), trigger)
+        self._summaries.tally.validated(len(verdict.inconsistencies))
         if announce_state:
             self._emit("session_state_sync", trigger)
         return verdict
