@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from .attributes import ATTR_CONFIG as ATTR_CONFIG
+from .attributes import ATTR_ID as ATTR_ID
+from .attributes import ATTR_MUTED as ATTR_MUTED
+from .attributes import ATTR_PREFIX as ATTR_PREFIX
+from .attributes import ATTR_PROTOCOL as ATTR_PROTOCOL
+from .attributes import ATTR_PUSH_TO_TALK as ATTR_PUSH_TO_TALK
+from .attributes import ATTR_REQUESTED_TYPE as ATTR_REQUESTED_TYPE
+from .attributes import ATTR_REVISION as ATTR_REVISION
+from .attributes import ATTR_SEQ as ATTR_SEQ
+from .attributes import ATTR_STATE as ATTR_STATE
+from .attributes import ATTR_TURN_DETECTION as ATTR_TURN_DETECTION
+from .attributes import ATTR_TYPE as ATTR_TYPE
+from .attributes import EncodedSession as EncodedSession
+from .attributes import SessionEncoder as SessionEncoder
+from .attributes import encode_attributes as encode_attributes
+from .attributes import encode_session as encode_session
+from .attributes import published_session_attributes as published_session_attributes
 from .errors import MAX_DETAILS_BYTES as MAX_DETAILS_BYTES
 from .errors import MAX_ECHO_CHARS as MAX_ECHO_CHARS
 from .errors import MAX_NESTING, MAX_PROBLEMS
@@ -49,83 +64,6 @@ MAX_PACKET_BYTES = 15 * 1024
 EventType = Literal[
     "session_state_sync", "room_state_change", "connection_interruption", "session_inconsistency"
 ]
-
-# -- attributes ---------------------------------------------------------------------------
-
-ATTR_PREFIX = "session."
-ATTR_CONFIG = "session.config"
-ATTR_REVISION = "session.revision"
-ATTR_ID = "session.id"
-ATTR_TYPE = "session.type"
-ATTR_STATE = "session.state"
-ATTR_TURN_DETECTION = "session.turnDetection"
-ATTR_MUTED = "session.muted"
-ATTR_PUSH_TO_TALK = "session.pushToTalk"
-ATTR_PROTOCOL = "session.protocol"
-# The latest event `seq` sent: an app that holds less has missed events (docs 8.5). Set by
-# the publisher as it sends, so not part of the session's own attributes.
-ATTR_SEQ = "session.seq"
-# Set by the frontend on its own participant to ask for a session type.
-ATTR_REQUESTED_TYPE = "session.requestedType"
-
-
-@dataclass(frozen=True)
-class EncodedSession:
-    """One revision's wire forms, made once: the config as JSON data and every attribute.
-    The owner keeps the latest per session, so publishing, the event and each validation
-    pass of that revision share one encoding (and one formatting of its timestamps)."""
-
-    config: SessionConfig
-    ptt_pressed: bool
-    wire: Mapping[str, object]
-    attributes: Mapping[str, str]
-
-    def matches(self, config: SessionConfig, ptt_pressed: bool) -> bool:
-        # The config is immutable and replaced on every change: the same object is the
-        # same revision.
-        return self.config is config and self.ptt_pressed == ptt_pressed
-
-
-def encode_session(config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
-    wire = config.to_wire()
-    attributes = {
-        ATTR_CONFIG: json.dumps(wire, separators=(",", ":")),
-        ATTR_REVISION: str(config.revision),
-        ATTR_ID: config.session_id,
-        ATTR_TYPE: config.type or "none",
-        ATTR_STATE: config.state,
-        ATTR_TURN_DETECTION: config.turn_detection,
-        ATTR_MUTED: "true" if config.is_muted else "false",
-        ATTR_PUSH_TO_TALK: "pressed" if ptt_pressed else "released",
-        ATTR_PROTOCOL: str(PROTOCOL_VERSION),
-    }
-    return EncodedSession(config, ptt_pressed, MappingProxyType(wire), MappingProxyType(attributes))
-
-
-class SessionEncoder:
-    """One session's latest `EncodedSession`: each revision is encoded once, whatever the
-    number of sessions in the process (a cache shared by all of them misses once they
-    outnumber it)."""
-
-    def __init__(self) -> None:
-        self._latest: EncodedSession | None = None
-
-    def encode(self, config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
-        latest = self._latest
-        if latest is None or not latest.matches(config, ptt_pressed):
-            latest = self._latest = encode_session(config, ptt_pressed=ptt_pressed)
-        return latest
-
-
-def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
-    """Every attribute the agent publishes, derived from one config so they never disagree."""
-    return dict(encode_session(config, ptt_pressed=ptt_pressed).attributes)
-
-
-def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
-    """The session's attributes as published (the event counter aside)."""
-    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX) and k != ATTR_SEQ}
-
 
 # -- commands -----------------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""The session's participant attributes, encoded once per revision. Pure: no I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .errors import PROTOCOL_VERSION
+from .models import SessionConfig
+
+ATTR_PREFIX = "session."
+ATTR_CONFIG = "session.config"
+ATTR_REVISION = "session.revision"
+ATTR_ID = "session.id"
+ATTR_TYPE = "session.type"
+ATTR_STATE = "session.state"
+ATTR_TURN_DETECTION = "session.turnDetection"
+ATTR_MUTED = "session.muted"
+ATTR_PUSH_TO_TALK = "session.pushToTalk"
+ATTR_PROTOCOL = "session.protocol"
+# The latest event `seq` sent: an app that holds less has missed events (docs 8.5). Set by
+# the publisher as it sends, so not part of the session's own attributes.
+ATTR_SEQ = "session.seq"
+# Set by the frontend on its own participant to ask for a session type.
+ATTR_REQUESTED_TYPE = "session.requestedType"
+
+
+@dataclass(frozen=True)
+class EncodedSession:
+    """One revision's wire forms, made once: the config as JSON data and every attribute.
+    The owner keeps the latest per session, so publishing, the event and each validation
+    pass of that revision share one encoding (and one formatting of its timestamps)."""
+
+    config: SessionConfig
+    ptt_pressed: bool
+    wire: Mapping[str, object]
+    attributes: Mapping[str, str]
+
+    def matches(self, config: SessionConfig, ptt_pressed: bool) -> bool:
+        # The config is immutable and replaced on every change: the same object is the
+        # same revision.
+        return self.config is config and self.ptt_pressed == ptt_pressed
+
+
+def encode_session(config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
+    wire = config.to_wire()
+    attributes = {
+        ATTR_CONFIG: json.dumps(wire, separators=(",", ":")),
+        ATTR_REVISION: str(config.revision),
+        ATTR_ID: config.session_id,
+        ATTR_TYPE: config.type or "none",
+        ATTR_STATE: config.state,
+        ATTR_TURN_DETECTION: config.turn_detection,
+        ATTR_MUTED: "true" if config.is_muted else "false",
+        ATTR_PUSH_TO_TALK: "pressed" if ptt_pressed else "released",
+        ATTR_PROTOCOL: str(PROTOCOL_VERSION),
+    }
+    return EncodedSession(config, ptt_pressed, MappingProxyType(wire), MappingProxyType(attributes))
+
+
+class SessionEncoder:
+    """One session's latest `EncodedSession`: each revision is encoded once, whatever the
+    number of sessions in the process (a cache shared by all of them misses once they
+    outnumber it)."""
+
+    def __init__(self) -> None:
+        self._latest: EncodedSession | None = None
+
+    def encode(self, config: SessionConfig, *, ptt_pressed: bool) -> EncodedSession:
+        latest = self._latest
+        if latest is None or not latest.matches(config, ptt_pressed):
+            latest = self._latest = encode_session(config, ptt_pressed=ptt_pressed)
+        return latest
+
+
+def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, str]:
+    """Every attribute the agent publishes, derived from one config so they never disagree."""
+    return dict(encode_session(config, ptt_pressed=ptt_pressed).attributes)
+
+
+def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
+    """The session's attributes as published (the event counter aside)."""
+    return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX) and k != ATTR_SEQ}
