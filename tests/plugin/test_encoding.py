@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from livekit.plugins.session_sync import SessionConfig, SessionSynchronizer, SyncOptions, protocol
+from livekit.plugins.session_sync import SessionConfig, SessionSynchronizer, SyncOptions, attributes
 from livekit.plugins.session_sync.protocol import (
     EventPayload,
     SessionSyncEvent,
@@ -61,13 +61,13 @@ async def test_many_sessions_each_encode_a_revision_once(monkeypatch: pytest.Mon
     """More sessions than a process-wide cache would hold, validated in turn, as their
     periodic validations run: no pass encodes the session again."""
     encoded: list[int] = []
-    real = protocol.encode_session
+    real = attributes.encode_session
 
-    def counting(config: SessionConfig, *, ptt_pressed: bool) -> protocol.EncodedSession:
+    def counting(config: SessionConfig, *, ptt_pressed: bool) -> attributes.EncodedSession:
         encoded.append(config.revision)
         return real(config, ptt_pressed=ptt_pressed)
 
-    monkeypatch.setattr(protocol, "encode_session", counting)
+    monkeypatch.setattr(attributes, "encode_session", counting)
     syncs: list[SessionSynchronizer] = []
     for i in range(80):
         server = InMemoryServer()
