@@ -172,13 +172,19 @@ async def test_the_app_converges_after_the_agents_link_is_cut_and_restored(
     finally:
         worker.restore_link()
 
-    await app.until(
-        lambda: any(
-            m.get("type") == "snapshot" or m["payload"]["trigger"] == "reconnected"
-            for m in app.heard[seen:]
-        ),
-        "the agent's snapshot after its reconnect",
-    )
+    def told_of_the_reconnect() -> bool:
+        # Resumed, the agent's `reconnected` event arrives. Rejoined after a failed resume
+        # (LiveKit's full reconnect), the event can be lost with the old connection; the
+        # attributes' `session.seq`, past the last event heard, then tells the app (8.5).
+        heard = app.heard[seen:]
+        if any(m.get("payload", {}).get("trigger") == "reconnected" for m in heard):
+            return True
+        last_heard = max((m["seq"] for m in app.heard if "seq" in m), default=0)
+        published = int(app.client.agent_attributes().get("session.seq", "0"))
+        revision = int(app.client.agent_attributes().get("session.revision", "0"))
+        return published > last_heard and revision > before["revision"]
+
+    await app.until(told_of_the_reconnect, "the app to learn of the agent's reconnect")
     after = (await app.converged())["session"]
     assert (after["sessionId"], after["state"]) == (before["sessionId"], "active")
     assert after["revision"] > before["revision"]
