@@ -7,6 +7,10 @@ takes the queues in turn, one message per sender and path per round, so a strang
 never delays the user's commands (nor the user's own data flood its RPCs), and in slices of
 a few milliseconds, so nothing else waits long. Between slices it lets the replies it made
 go out before it makes more.
+
+A lone message (nothing waiting, replies flowing) is let in where it lands, without the hop
+through the pump: one per turn of the event loop, so the rest of a burst delivered in the
+same turn still waits its slice.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class Intake:
         self._queues: dict[Lane, _Queue] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._let_in_this_turn = False
+        self._open = False
 
     def put(self, lane: Lane, size: int, handler: Handler) -> bool:
         """Queue a message; False (and counted as dropped) when its lane is over a bound."""
@@ -74,10 +80,27 @@ class Intake:
         ):
             self._on_dropped(lane[0])
             return False
+        if not queue.items and self._may_let_in_now():
+            del self._queues[lane]
+            self._let_in(handler)
+            return True
         queue.items.append((size, handler))
         queue.size += size
         self._ready.set()
         return True
+
+    def _may_let_in_now(self) -> bool:
+        # The lane just made (and empty) may be the only one; any other holds waiting messages.
+        if self._let_in_this_turn or len(self._queues) > 1 or not self._open:
+            return False
+        if self._backed_up():
+            return False
+        self._let_in_this_turn = True
+        asyncio.get_running_loop().call_soon(self._next_turn)
+        return True
+
+    def _next_turn(self) -> None:
+        self._let_in_this_turn = False
 
     @property
     def waiting(self) -> int:
@@ -85,12 +108,22 @@ class Intake:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._pump(), name="session-sync-intake")
+        self._open = True
 
     def cancel(self) -> None:
         """Take nothing more in; what still waits is dropped."""
+        self._open = False
         if self._task is not None:
             self._task.cancel()
         self._queues.clear()
+
+    @staticmethod
+    def _let_in(handler: Handler) -> bool:
+        try:
+            return handler()
+        except Exception:
+            logger.exception("letting a session-sync message in failed")
+            return False
 
     async def _pump(self) -> None:
         while True:
@@ -112,9 +145,6 @@ class Intake:
             queue.size -= size
             if queue.items:
                 self._queues[lane] = queue
-            try:
-                wakes += handler()
-            except Exception:
-                logger.exception("letting a session-sync message in failed")
+            wakes += self._let_in(handler)
             if wakes >= WAKES_PER_SLICE or self._backed_up() or time.perf_counter() > deadline:
                 return

@@ -198,10 +198,14 @@ def _parse_json(raw: bytes | str) -> Any:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as e:
         raise ProtocolError(ErrorCode.MALFORMED, f"not UTF-8: {e.reason}") from None
-    _check_nesting(text)
+    # The exact checks only when they could find something: fewer brackets than the limit
+    # cannot nest past it, and only a \u escape can make a lone surrogate.
+    if text.count("[") + text.count("{") > MAX_NESTING:
+        _check_nesting(text)
     try:
         data = json.loads(text)
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        if "\\u" in text:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise ProtocolError(
             ErrorCode.MALFORMED, "text escapes a lone surrogate; not valid Unicode"
