@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ from livekit.plugins.session_sync import (
     turn_profile,
 )
 
+from .heap import keep_heap
 from .models import LoadedModels, plan_turn_detector, shared_models
 from .responder import OfflineResponder
 from .session_type import ChosenType, choose_session_type
@@ -75,31 +74,13 @@ class Prewarmed:
     models: LoadedModels
 
 
-_freeze_lock = threading.Lock()
-_heap_frozen = False
-
-
 def prewarm(proc: JobProcess) -> None:
     """Runs once per job process, or once per job under the thread executor: the models come
     from the process, loaded by the first prewarm or inherited from the forkserver."""
     settings = load_settings()
     plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
     proc.userdata["prewarmed"] = Prewarmed(settings, shared_models(settings, plan))
-    global _heap_frozen
-    with _freeze_lock:
-        # Once: under the thread executor a later prewarm would freeze running jobs' objects.
-        if not _heap_frozen:
-            freeze_startup_heap()
-            _heap_frozen = True
-
-
-def freeze_startup_heap() -> None:
-    """What prewarm loaded lives as long as the process: collect the start-up garbage, then
-    take the rest out of the collector's sight, so that a full collection during calls walks
-    the calls' objects, not the framework's and the models' large heap (which otherwise
-    makes pauses of 150-300 ms at a few hundred text sessions per process)."""
-    gc.collect()
-    gc.freeze()
+    keep_heap(settings.heap_options())
 
 
 def build_session(

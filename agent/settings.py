@@ -27,6 +27,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livekit.plugins.session_sync import SessionType, SyncOptions
 
+from .heap import HeapOptions
+
 TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
 TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -133,6 +135,12 @@ class Settings(BaseSettings):
     """Where the framework runs each job: its own process (isolated), or a thread of the
     worker process (every job shares one copy of the models and the runtime)."""
 
+    gc_freeze_interval_seconds: NonNegativeSeconds = 5.0
+    """How often what survived a young collection is frozen out of full collections; 0: the
+    start-up heap only. See `agent.heap`."""
+    gc_reclaim_interval_seconds: NonNegativeSeconds = 600.0
+    """How often frozen objects are unfrozen for one full collection; 0: never."""
+
     # -- normalisation and checks -------------------------------------------------
 
     @field_validator("livekit_url", "livekit_api_key", "livekit_api_secret", mode="before")
@@ -235,6 +243,12 @@ class Settings(BaseSettings):
             initial_sync_delay=self.initial_sync_delay_seconds,
             validation_interval=self.sync_interval_seconds,
             max_press_seconds=self.ptt_max_press_seconds,
+        )
+
+    def heap_options(self) -> HeapOptions:
+        return HeapOptions(
+            freeze_interval=self.gc_freeze_interval_seconds,
+            reclaim_interval=self.gc_reclaim_interval_seconds,
         )
 
     @property

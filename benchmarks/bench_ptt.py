@@ -38,11 +38,11 @@ from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.plugins import silero
 
+from agent.heap import freeze_startup_heap
 from agent.models import LoadedModels, TurnDetectorPlan
 from agent.server import (
     SessionSyncAgent,
     build_session,
-    freeze_startup_heap,
     start_session_sync,
 )
 from agent.session_type import ChosenType

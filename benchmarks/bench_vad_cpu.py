@@ -43,8 +43,9 @@ from livekit.agents import Agent, AgentSession, inference, vad
 from livekit.agents.voice import io
 from livekit.plugins import silero
 
+from agent.heap import freeze_startup_heap
 from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, freeze_startup_heap, start_session_sync
+from agent.server import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import load_settings
 from livekit.plugins.session_sync.testing import InMemoryServer

@@ -9,8 +9,9 @@ from typing import Any, cast
 import pytest
 from livekit.agents import JobExecutorType, JobProcess
 
-from agent import models, server
+from agent import heap, models
 from agent.__main__ import main
+from agent.heap import HeapKeeper, HeapOptions
 from agent.models import LoadedModels, TurnDetectorPlan, preload_shared_models
 from agent.server import Prewarmed, executor_options, prewarm
 from agent.settings import Settings, load_settings
@@ -27,7 +28,8 @@ class _Proc:
 def fresh_process(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     """A process that has loaded nothing yet; records each load of the models."""
     monkeypatch.setattr(models, "_process_models", {})
-    monkeypatch.setattr(server, "_heap_frozen", True)
+    # The heap of this test process is left alone: its keeper counts as started.
+    monkeypatch.setattr(heap, "_keeper", HeapKeeper(HeapOptions(0, 0)))
     loads: list[Settings] = []
 
     def load(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
@@ -85,9 +87,10 @@ def test_a_failed_preload_leaves_the_load_to_the_prewarm(
 def test_the_startup_heap_is_frozen_by_the_first_prewarm_only(
     fresh_process: list[Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(server, "_heap_frozen", False)
+    monkeypatch.setattr(heap, "_keeper", None)
+    monkeypatch.setenv("GC_FREEZE_INTERVAL_SECONDS", "0")  # no keeper thread in the tests
     freezes: list[None] = []
-    monkeypatch.setattr(server, "freeze_startup_heap", lambda: freezes.append(None))
+    monkeypatch.setattr(heap, "freeze_startup_heap", lambda: freezes.append(None))
 
     for _ in range(3):
         prewarm(cast(JobProcess, _Proc()))
