@@ -18,8 +18,10 @@ So the process's heap is kept out of the collector's sight in steps:
   p99), and frozen again.
 
 One keeper per process, started by the first prewarm: under the thread executor every job
-shares it. Its thread only sleeps between steps; each step holds the GIL as an automatic
-collection would.
+shares it. Under the process executor a process holds one job and ends with it, so by default
+only its start-up heap is frozen (a full collection there walks one session's objects). The
+keeper's thread only sleeps between steps; each step holds the GIL as an automatic collection
+would.
 """
 
 from __future__ import annotations

@@ -135,9 +135,10 @@ class Settings(BaseSettings):
     """Where the framework runs each job: its own process (isolated), or a thread of the
     worker process (every job shares one copy of the models and the runtime)."""
 
-    gc_freeze_interval_seconds: NonNegativeSeconds = 5.0
+    gc_freeze_interval_seconds: NonNegativeSeconds | None = None
     """How often what survived a young collection is frozen out of full collections; 0: the
-    start-up heap only. See `agent.heap`."""
+    start-up heap only. Unset: 5 s under the thread executor, where one process holds many
+    sessions, and 0 under the process executor, where it holds one. See `agent.heap`."""
     gc_reclaim_interval_seconds: NonNegativeSeconds = 600.0
     """How often frozen objects are unfrozen for one full collection; 0: never."""
 
@@ -246,8 +247,11 @@ class Settings(BaseSettings):
         )
 
     def heap_options(self) -> HeapOptions:
+        freeze = self.gc_freeze_interval_seconds
+        if freeze is None:
+            freeze = 5.0 if self.job_executor == "thread" else 0.0
         return HeapOptions(
-            freeze_interval=self.gc_freeze_interval_seconds,
+            freeze_interval=freeze,
             reclaim_interval=self.gc_reclaim_interval_seconds,
         )
 

@@ -16,8 +16,9 @@ Variants, one after the other on the same machine:
 - ours, unfrozen: the worker's sessions (`build_session`, the turn-taking port, a
   synchronizer over an in-memory room pair, periodic validation on), prewarm without the
   freeze;
-- ours: the same, after the worker's own `prewarm`, which freezes the start-up heap and
-  starts the heap keeper (`agent.heap`: what survives a young collection is frozen every
+- ours: the same, after the worker's own `prewarm` with `JOB_EXECUTOR=thread` (how a worker
+  runs many sessions in one process), which freezes the start-up heap and starts the heap
+  keeper (`agent.heap`: what survives a young collection is frozen every
   `GC_FREEZE_INTERVAL_SECONDS`). After the last level, one reclaim (`agent.heap.reclaim`,
   every `GC_RECLAIM_INTERVAL_SECONDS` in a worker) is timed at that many sessions.
 
@@ -175,6 +176,7 @@ async def open_ours(
 
 async def child(variant: str, seconds: float, levels: tuple[int, ...]) -> NoReturn:
     if variant == "ours":
+        os.environ.setdefault("JOB_EXECUTOR", "thread")  # many sessions in one process
         proc = _Proc()
         prewarm(cast(JobProcess, proc))
         prewarmed: Prewarmed = proc.userdata["prewarmed"]

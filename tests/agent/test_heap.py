@@ -122,6 +122,13 @@ def test_the_intervals_come_from_the_settings(clean_env: Path) -> None:
     assert options == HeapOptions(freeze_interval=2, reclaim_interval=0)
 
 
+def test_only_a_process_shared_by_jobs_freezes_survivors_unless_told(clean_env: Path) -> None:
+    assert load_settings(job_executor="thread").heap_options().freeze_interval == 5
+    assert load_settings(job_executor="process").heap_options().freeze_interval == 0
+    told = load_settings(job_executor="process", gc_freeze_interval_seconds=1)
+    assert told.heap_options().freeze_interval == 1
+
+
 def test_a_negative_interval_is_refused_by_name(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
