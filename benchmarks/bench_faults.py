@@ -33,11 +33,10 @@ import sys
 import time
 
 from tests.support.faults.flood import SCENARIOS, FloodResult, flood
+from tests.support.faults.flood_traffic import LOOP_HOLD_TARGET_MS
 from tests.support.faults.fuzz import fuzz
 from tests.support.faults.loss import loss_trials
 from tests.support.faults.reconnect import reconnect_cycles
-
-LOOP_HOLD_TARGET_MS = 50.0
 
 Row = tuple[str, str, str, bool]
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from livekit.plugins.session_sync import TOPIC
-from tests.support.faults.flood import SCENARIOS, FloodPath, _outcomes, flood
+from tests.support.faults.flood import SCENARIOS, FloodPath, flood
+from tests.support.faults.flood_traffic import command_outcomes
 from tests.support.faults.loopwatch import post_all
 from tests.support.faults.rig import AGENT, ROOM, Replies, Rig
 
@@ -68,5 +69,5 @@ async def test_a_burst_is_checked_in_slices_with_other_work_in_between() -> None
 
 
 def _refusals() -> float:
-    outcomes = _outcomes()
+    outcomes = command_outcomes()
     return outcomes.get("forbidden", 0) + outcomes.get("rate_limited", 0)

@@ -50,26 +50,28 @@ def quiet_options(**overrides: Any) -> SyncOptions:
 
 
 class ErrorWatch(logging.Handler):
-    """Everything at ERROR from the plugin or asyncio, and every exception the loop saw."""
+    """Everything at ERROR from the given loggers (the plugin's and asyncio's unless told
+    otherwise), and every exception the loop saw."""
 
     LOGGERS = ("livekit.plugins.session_sync", "asyncio")
 
-    def __init__(self) -> None:
+    def __init__(self, loggers: tuple[str, ...] = LOGGERS) -> None:
         super().__init__(logging.ERROR)
+        self.loggers = loggers
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(f"{record.name}: {record.getMessage()}")
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
-        for name in self.LOGGERS:
+        for name in self.loggers:
             logging.getLogger(name).addHandler(self)
         loop.set_exception_handler(
             lambda _, context: self.messages.append(f"loop: {context.get('message')}")
         )
 
     def remove(self) -> None:
-        for name in self.LOGGERS:
+        for name in self.loggers:
             logging.getLogger(name).removeHandler(self)
 
 
@@ -79,6 +81,8 @@ class Replies(QuietListener):
     def __init__(self, agent: str) -> None:
         self.agent = agent
         self.received: list[dict[str, Any]] = []
+        self.first_by_id: dict[str, dict[str, Any]] = {}
+        """The first reply to each request id, found without a scan of thousands."""
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:
         if topic != TOPIC or sender != self.agent:
@@ -86,6 +90,9 @@ class Replies(QuietListener):
         message = json.loads(payload)
         if message.get("type") in ("ack", "error"):
             self.received.append(message)
+            rid = message.get("id")
+            if isinstance(rid, str):
+                self.first_by_id.setdefault(rid, message)
 
 
 @dataclass(frozen=True)
@@ -158,9 +165,7 @@ class Rig:
         found = list(self.errors.messages)
         if self.server.listener_errors:
             found.append(f"{self.server.listener_errors} exceptions reached the room's handlers")
-        alive = {t.get_name() for t in asyncio.all_tasks() if not t.done()}
-        found += [f"task {name} is not running" for name in BACKGROUND_TASKS if name not in alive]
-        return found
+        return found + dead_tasks()
 
     def mismatches(self, follower: Any = None) -> list[str]:
         """The agent's state, its published attributes, the app's copy of them and (given a
@@ -188,6 +193,12 @@ class Rig:
         if not sync.validate().is_valid and self.agent_room.connection_state == "connected":
             found.append(f"validation finds: {sync.validate().inconsistencies}")
         return found
+
+
+def dead_tasks() -> list[str]:
+    """The synchronizer's background tasks that are not running."""
+    alive = {t.get_name() for t in asyncio.all_tasks() if not t.done()}
+    return [f"task {name} is not running" for name in BACKGROUND_TASKS if name not in alive]
 
 
 def _ours(task: asyncio.Task[Any]) -> bool:
