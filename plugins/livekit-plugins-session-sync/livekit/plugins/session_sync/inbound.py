@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 
-from . import metrics
 from .connection import ConnectionReactions
 from .intake import Intake
 from .log import logger
+from .metrics import MeasuredCommand
 from .models import ConnectionState
 from .protocol import (
     ATTR_REQUESTED_TYPE,
@@ -157,7 +156,7 @@ class CommandGate:
 
     async def handle_data(self, sender: str, payload: bytes) -> None:
         """A request on the data topic: answered with an ack or an error, to the sender only."""
-        measured = _Measured()
+        measured = MeasuredCommand()
         command: Command | None = None
 
         def decode() -> Command:
@@ -187,7 +186,7 @@ class CommandGate:
         """Data from a participant the room has not announced yet (LiveKit announces joins
         late): nobody can say who sent it, so it is refused, to everyone, with its request id.
         The sender retries, or uses RPC, which always names the caller."""
-        measured = _Measured()
+        measured = MeasuredCommand()
         error = ProtocolError(
             ErrorCode.UNAVAILABLE,
             "the agent does not know the sender yet; retry in a moment or send by RPC",
@@ -206,7 +205,7 @@ class CommandGate:
 
     async def handle_rpc(self, data: rtc.RpcInvocationData) -> str:
         """An RPC: answered with the result JSON, or an `RpcError` with our code."""
-        measured = _Measured(data.method)
+        measured = MeasuredCommand(data.method)
         try:
             command = await self._rpc_let_in(data)
             result = await self._run(data.caller_identity, measured, lambda: command, admitted=True)
@@ -230,7 +229,7 @@ class CommandGate:
         """A type the user set in their attributes; only refusals are answered."""
         if requested == self._honoured_request:
             return  # already acted on; a later command may have changed the type since
-        measured = _Measured(ATTR_REQUESTED_TYPE)
+        measured = MeasuredCommand(ATTR_REQUESTED_TYPE)
         limit = self._opts.max_inbound_bytes
         try:
             await self._run(
@@ -308,7 +307,7 @@ class CommandGate:
 
     def _dropped(self, sender: str | None) -> None:
         """Over the intake's bounds: no reply, the sender is far past its rate anyway."""
-        measured = _Measured()
+        measured = MeasuredCommand()
         measured.outcome = "dropped"
         measured.record()
         if self._log_budget.allow("refusals"):
@@ -330,7 +329,7 @@ class CommandGate:
             if len(self._tasks) >= 4 * self._opts.max_pending_commands:
                 raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         except ProtocolError as e:
-            measured = _Measured()
+            measured = MeasuredCommand()
             self._refused(measured, e, sender, counted_as)
             measured.record()
             reply = error_reply(e, request_id=request_id(), method=None)
@@ -352,7 +351,7 @@ class CommandGate:
     async def _run(
         self,
         sender: str,
-        measured: _Measured,
+        measured: MeasuredCommand,
         decode: Callable[[], Incoming],
         *,
         trigger: str | None = None,
@@ -378,7 +377,7 @@ class CommandGate:
         return result
 
     def _refused(
-        self, measured: _Measured, e: ProtocolError, sender: str, method: str | None
+        self, measured: MeasuredCommand, e: ProtocolError, sender: str, method: str | None
     ) -> None:
         measured.method, measured.outcome = method, str(e.code)
         self._tally.rejected(str(e.code))
@@ -391,7 +390,7 @@ class CommandGate:
                 extra={"code": str(e.code), "method": method},
             )
 
-    def _failed(self, measured: _Measured) -> None:
+    def _failed(self, measured: MeasuredCommand) -> None:
         measured.outcome = str(ErrorCode.INTERNAL)
         logger.exception("session-sync command %s failed", measured.method)
 
@@ -409,16 +408,3 @@ class CommandGate:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             logger.error("session-sync task %s failed", task.get_name(), exc_info=exc)
-
-
-class _Measured:
-    """One command's outcome and duration, for the metrics."""
-
-    def __init__(self, method: str | None = None) -> None:
-        self.method = method
-        self.outcome = "cancelled"  # until the handler reaches an outcome
-        self._started = time.perf_counter()
-
-    def record(self) -> None:
-        metrics.COMMANDS.labels(metrics.method_label(self.method), self.outcome).inc()
-        metrics.COMMAND_SECONDS.observe(time.perf_counter() - self._started)

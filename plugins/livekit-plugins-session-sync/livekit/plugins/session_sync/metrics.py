@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import Counter, Histogram
 
 from .protocol import ATTR_REQUESTED_TYPE, METHODS
@@ -28,3 +30,16 @@ def method_label(method: str | None) -> str:
     """Only known names become labels, so a client cannot grow the series without bound.
     Commands asked for through the attribute count as `session.requestedType`."""
     return method if method in METHODS or method == ATTR_REQUESTED_TYPE else "unknown"
+
+
+class MeasuredCommand:
+    """One command's outcome and duration, recorded once it has one."""
+
+    def __init__(self, method: str | None = None) -> None:
+        self.method = method
+        self.outcome = "cancelled"  # until the handler reaches an outcome
+        self._started = time.perf_counter()
+
+    def record(self) -> None:
+        COMMANDS.labels(method_label(self.method), self.outcome).inc()
+        COMMAND_SECONDS.observe(time.perf_counter() - self._started)
