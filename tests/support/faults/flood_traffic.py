@@ -97,6 +97,41 @@ class FloodResult:
             and not self.escaped
         )
 
+    @property
+    def name(self) -> str:
+        return f"Flood, {self.path} from the {self.flooder}"
+
+    @property
+    def met(self) -> bool:
+        """`ok`, and no step held the agent's loop for the target or longer."""
+        return self.ok and self.hold.longest_callback * 1000 < LOOP_HOLD_TARGET_MS
+
+    def describe(self) -> str:
+        """One row of a benchmark's table, beside the burst into a room where nothing
+        listens (its probe only where it was measured)."""
+        hold, base = self.hold, self.baseline
+        beside = (
+            f", nothing listening {self.baseline_probe_worst:.2f} s"
+            if self.baseline_probe_worst
+            else ""
+        )
+        text = (
+            f"{self.answered}/{self.messages} answered once; the user {self.probes_answered}"
+            f"/{self.probes} ({self.probes_ok} ok, slowest {self.probe_worst:.2f} s{beside}); "
+            f"longest step **{_ms(hold.longest_callback)}** CPU "
+            f"({_ms(hold.longest_callback_wall)} wall), longest ticker gap "
+            f"{_ms(hold.longest_gap)} CPU ({_ms(hold.longest_gap_wall)} wall); nothing "
+            f"listening: step {_ms(base.longest_callback)}, gap {_ms(base.longest_gap)} CPU; "
+            f"all answered in {self.seconds:.1f} s"
+        )
+        if self.lost:
+            text += f"; {self.lost} never reached the agent"
+        return text
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
 
 def flood_payloads(count: int) -> list[bytes]:
     """Requests with unique ids: commands, refusals of every kind, and garbage."""
