@@ -196,6 +196,14 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value.strip()
 
+    @field_validator("gc_freeze_interval_seconds", "gc_reclaim_interval_seconds")
+    @classmethod
+    def _off_or_a_second(cls, value: float | None) -> float | None:
+        # Collecting several times a second would cost more than the pauses it saves.
+        if value is not None and 0 < value < 1:
+            raise ValueError("must be 0 (off) or at least 1 second")
+        return value
+
     @field_validator("llm_model", "stt_model", "tts_model", mode="before")
     @classmethod
     def _model_or_none(cls, value: Any, info: ValidationInfo) -> Any:

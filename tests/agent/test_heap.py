@@ -135,3 +135,11 @@ def test_a_negative_interval_is_refused_by_name(
     monkeypatch.setenv("GC_RECLAIM_INTERVAL_SECONDS", "-1")
     with pytest.raises(SettingsError, match="GC_RECLAIM_INTERVAL_SECONDS"):
         load_settings()
+
+
+def test_an_interval_under_a_second_is_refused_with_the_rule(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GC_FREEZE_INTERVAL_SECONDS", "0.01")
+    with pytest.raises(SettingsError, match=r"GC_FREEZE_INTERVAL_SECONDS.*at least 1 second"):
+        load_settings()
