@@ -133,7 +133,7 @@ def main(argv: list[str]) -> None:
     _check_server_settings(command, argv, settings)
     if command in ("console", *SERVER_COMMANDS):
         for line in describe_models(settings, plan):
-            print(f"session-sync: models for {line}", file=sys.stderr)
+            print(f"session-sync: {line}", file=sys.stderr)
 
     from livekit.agents import cli
 

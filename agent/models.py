@@ -207,29 +207,53 @@ def preload_shared_models() -> None:
 
 
 def describe_models(settings: Settings, plan: TurnDetectorPlan) -> list[str]:
-    """One line per session type: the models it will use, for the start-up log."""
-    llm = settings.llm_model or "offline responder"
-    stt = _speech_name(settings.effective_stt_model, "pocketsphinx en-us")
-    tts = _speech_name(settings.effective_tts_model, "espeak-ng")
+    """The start-up lines: why the defaults are what they are, then one line per session type
+    with the models it will use and, for each, the setting that chose it."""
+    llm = (
+        f"LLM {settings.llm_model} (LiveKit Inference, LLM_MODEL)"
+        if settings.llm_model
+        else "LLM offline responder (LLM_MODEL unset)"
+    )
+    stt = _speech_name(
+        "STT_MODEL", settings.stt_model, settings.effective_stt_model, "pocketsphinx en-us"
+    )
+    tts = _speech_name("TTS_MODEL", settings.tts_model, settings.effective_tts_model, "espeak-ng")
     end_of_turn = {
         "audio": "silero VAD + on-device end-of-turn model (turn-detector-v1-mini)",
         "english": "silero VAD + end-of-turn model english",
         "multilingual": "silero VAD + end-of-turn model multilingual",
         "vad-only": "silero VAD only",
     }[plan.effective]
-    voice = f"speech-to-text {stt}, LLM {llm}, speech {tts}"
+    interruption = settings.effective_interruption_detection
+    interrupts = (
+        "the framework's interruption detection (LiveKit Cloud's adaptive model)"
+        if interruption is None
+        else "LiveKit Cloud's adaptive interruption model (INTERRUPTION_DETECTION)"
+        if interruption == "adaptive"
+        else "interruptions by voice activity"
+    )
+    where = "LiveKit Cloud's" if settings.on_livekit_cloud else "this machine's"
+    lines = [f"models: {where} unless a setting names others, as {settings.where()}"]
+    lines.append(f"models for text: {llm}; replies in text")
     if settings.effective_stt_model is None:
-        voice = "unavailable: STT_MODEL=none"
+        unavailable = "unavailable: STT_MODEL=none (set STT_MODEL=local to run it here)"
+        return [
+            *lines,
+            f"models for voice-ptt: {unavailable}",
+            f"models for voice-vad: {unavailable}",
+        ]
+    voice = f"{stt}, {llm}, {tts}"
     return [
-        f"text: LLM {llm}, replies in text",
-        f"voice-ptt: {voice}; the app's press ends the turn",
-        f"voice-vad: {voice}; {end_of_turn} ends the turn"
-        if settings.effective_stt_model is not None
-        else f"voice-vad: {voice}",
+        *lines,
+        f"models for voice-ptt: {voice}; the app's press ends the turn",
+        f"models for voice-vad: {voice}; {end_of_turn} ends the turn; {interrupts}",
     ]
 
 
-def _speech_name(model: str | None, local_name: str) -> str:
+def _speech_name(variable: str, given: str | None, model: str | None, local_name: str) -> str:
+    kind = "speech-to-text" if variable == "STT_MODEL" else "text-to-speech"
+    why = f"{variable}={given}" if given is not None else f"{variable} unset"
     if model is None:
-        return "off"
-    return f"local ({local_name})" if model == LOCAL else f"{model} (LiveKit Inference)"
+        return f"{kind} off ({why})"
+    where = f"local {local_name}" if model == LOCAL else f"{model} on LiveKit Inference"
+    return f"{kind} {where} ({why})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import tempfile
@@ -23,6 +24,8 @@ from livekit.agents import (
     llm,
     room_io,
 )
+from livekit.agents import utils as agents_utils
+from livekit.agents.voice.turn import InterruptionOptions, TurnHandlingOptions
 
 from livekit.plugins.session_sync import (
     ATTR_REQUESTED_TYPE,
@@ -40,6 +43,7 @@ from livekit.plugins.session_sync import (
 )
 
 from .heap import keep_heap
+from .load import OwnCpu, WorkerLoad
 from .models import LoadedModels, plan_turn_detector, shared_models
 from .responder import OfflineResponder
 from .session_type import ChosenType, choose_session_type
@@ -99,15 +103,22 @@ def build_session(
     }
     server_mode = models.server_turn_detection()
     initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
+    turn_handling = TurnHandlingOptions(turn_detection=initial)
+    if (interruption := settings.effective_interruption_detection) is not None:
+        # Unset, the framework picks LiveKit Cloud's adaptive model in `dev` whatever the server.
+        turn_handling["interruption"] = InterruptionOptions(mode=interruption)
     with _quiet_default_turn_detector():
-        session: AgentSession[Any] = AgentSession(
-            turn_handling={"turn_detection": initial}, **options
-        )
+        session: AgentSession[Any] = AgentSession(turn_handling=turn_handling, **options)
     timers = PushToTalkTimers(
         transcript_timeout=settings.ptt_transcript_timeout_seconds,
         stt_flush_duration=settings.ptt_stt_flush_seconds,
     )
-    return session, AgentSessionTurnTaking(session, server_mode=server_mode, timers=timers)
+    return session, AgentSessionTurnTaking(
+        session,
+        server_mode=server_mode,
+        timers=timers,
+        no_stt_reason=settings.stt_unavailable_hint(),
+    )
 
 
 class _DefaultDetectorWarning(logging.Filter):
@@ -336,19 +347,62 @@ async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float)
         room.off("participant_attributes_changed", check)
 
 
+_offered: contextvars.ContextVar[str] = contextvars.ContextVar("offered_room", default="")
+"""The room of the job being offered, in the task that answers the offer."""
+
+
+class SessionSyncServer(AgentServer):
+    """The framework's server, saying at warning level why it refuses a job: livekit-agents
+    1.8.9 turns an offer down in `_answer_availability`, through `_is_available`, before any
+    `request_fnc` runs, and logs nothing."""
+
+    worker_load: WorkerLoad | None = None
+
+    async def _answer_availability(self, msg: Any, *, received_at: float | None = None) -> None:
+        _offered.set(msg.job.room.name)  # this call is a task of its own
+        await super()._answer_availability(msg, received_at=received_at)
+
+    def _is_available(self) -> bool:
+        available = super()._is_available()
+        if not available:
+            if self._draining:
+                why = "the worker is stopping (draining its jobs)"
+            elif self.worker_load is not None and self.worker_load.full_because:
+                why = self.worker_load.full_because
+            else:
+                why = "the jobs it has just accepted fill it"
+            logger.warning("refused the job for room %r: %s", _offered.get() or "?", why)
+        return available
+
+
 def build_server(settings: Settings) -> AgentServer:
-    server = AgentServer(
+    server = SessionSyncServer(
         setup_fnc=prewarm,
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,
         log_level=settings.log_level,
         prometheus_multiproc_dir=_metrics_dir(settings),
-        **_load_options(settings),
+        # Full at 1.0 in `dev` too: the framework's `dev` never reports a worker full.
+        load_threshold=1.0,
         **_health_port(settings),
         **executor_options(settings),
     )
+    server.worker_load = worker_load(settings, server)
+    server.load_fnc = server.worker_load
     server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
     return server
+
+
+def worker_load(settings: Settings, server: AgentServer) -> WorkerLoad:
+    """Jobs against capacity (MAX_JOBS, or two per core), with CPU_GUARD on the worker's own
+    processes; see `agent.load`."""
+    cpus = agents_utils.hw.get_cpu_monitor().cpu_count()
+    return WorkerLoad(
+        capacity=settings.capacity(cpus),
+        cpu_guard=settings.cpu_guard,
+        cpu=OwnCpu(cpus).share,
+        jobs=lambda: len(server.active_jobs),
+    )
 
 
 def _metrics_dir(settings: Settings) -> str | None:
@@ -376,15 +430,3 @@ def executor_options(settings: Settings) -> dict[str, Any]:
 def _health_port(settings: Settings) -> dict[str, Any]:
     """Unset keeps the framework's choice: 8081 for `start`, a free port for `dev`."""
     return {} if settings.health_port is None else {"port": settings.health_port}
-
-
-def _load_options(settings: Settings) -> dict[str, Any]:
-    """The worker reports itself full by CPU use (the framework's default), or at MAX_JOBS."""
-    limit = settings.max_jobs
-    if limit is None:
-        return {}
-
-    def load(server: AgentServer) -> float:
-        return min(len(server.active_jobs) / limit, 1.0)
-
-    return {"load_fnc": load, "load_threshold": 1.0}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, MutableMapping
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlparse
 
 from pydantic import (
     Field,
@@ -33,6 +34,7 @@ TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
 TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 JobExecutor = Literal["process", "thread"]
+InterruptionDetection = Literal["adaptive", "vad"]
 
 DISABLED = "none"
 """The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
@@ -42,6 +44,11 @@ INFERENCE_STT = "deepgram/nova-3"
 INFERENCE_TTS = "cartesia/sonic-3"
 
 URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
+CLOUD_DOMAINS = (".livekit.cloud", ".livekit.run")
+"""Hosts of LiveKit Cloud, as livekit-agents recognises them (`utils.misc.is_cloud`)."""
+JOBS_PER_CPU = 2
+"""The default capacity: a voice job with local speech-to-text takes about half a core while
+its user speaks (docs/dispatch.md), so two per core keep a small machine responsive."""
 
 DEFAULT_INSTRUCTIONS = (
     "You are a friendly, helpful assistant talking with a user by voice or text. "
@@ -104,10 +111,14 @@ class Settings(BaseSettings):
     """LiveKit Inference LLM such as openai/gpt-4.1-mini; unset or none = offline responder."""
     stt_model: str | None = None
     """Speech-to-text: local, a LiveKit Inference model such as deepgram/nova-3, or none.
-    Unset: deepgram/nova-3 with LiveKit keys, local without."""
+    Unset: deepgram/nova-3 on LiveKit Cloud (a *.livekit.cloud URL with keys), else local."""
     tts_model: str | None = None
     """Text-to-speech: local, a LiveKit Inference model such as cartesia/sonic-3, or none.
-    Unset: cartesia/sonic-3 with LiveKit keys, local without."""
+    Unset: cartesia/sonic-3 on LiveKit Cloud (a *.livekit.cloud URL with keys), else local."""
+    interruption_detection: InterruptionDetection | None = None
+    """How the user interrupts the agent in voice-vad: adaptive (LiveKit Cloud's model) or
+    vad (voice activity, on this machine). Unset: the framework's choice on LiveKit Cloud,
+    vad elsewhere."""
 
     ptt_transcript_timeout_seconds: PositiveSeconds = 5.0
     """How long a released push-to-talk press waits for the final transcript."""
@@ -129,7 +140,10 @@ class Settings(BaseSettings):
     """Port of the worker's HTTP health check; unset: 8081 for `start`, any free one for `dev`."""
 
     max_jobs: int | None = Field(default=None, ge=1)
-    """Jobs one worker runs at once before it reports itself full; unset: full above 70% CPU."""
+    """Jobs one worker runs at once before it reports itself full; unset: two per CPU core."""
+    cpu_guard: float = Field(default=0.9, gt=0, le=1, allow_inf_nan=False)
+    """The worker also reports itself full while its own processes (the worker and its jobs)
+    use more than this share of the machine's CPU, averaged over 5 s."""
 
     job_executor: JobExecutor = "process"
     """Where the framework runs each job: its own process (isolated), or a thread of the
@@ -171,6 +185,7 @@ class Settings(BaseSettings):
         "turn_detector_fallback",
         "log_level",
         "job_executor",
+        "interruption_detection",
         mode="before",
     )
     @classmethod
@@ -264,19 +279,77 @@ class Settings(BaseSettings):
         )
 
     @property
+    def is_livekit_cloud(self) -> bool:
+        """LIVEKIT_URL is a LiveKit Cloud project (a *.livekit.cloud host)."""
+        host = urlparse(self.livekit_url or "").hostname or ""
+        return host.endswith(CLOUD_DOMAINS)
+
+    @property
+    def on_livekit_cloud(self) -> bool:
+        """Cloud-only features are the default: a LiveKit Cloud URL and its keys."""
+        return self.is_livekit_cloud and self.has_livekit_credentials
+
+    def where(self) -> str:
+        """Why the defaults are what they are, in words, for the start-up line."""
+        if self.on_livekit_cloud:
+            return f"LIVEKIT_URL {self.livekit_url} is LiveKit Cloud and the keys are set"
+        if self.livekit_url is None:
+            return "no LIVEKIT_URL"
+        if self.is_livekit_cloud:
+            return f"LIVEKIT_URL {self.livekit_url} is LiveKit Cloud but no keys are set"
+        return f"LIVEKIT_URL {self.livekit_url} is a self-hosted server, not LiveKit Cloud"
+
+    @property
     def effective_stt_model(self) -> str | None:
         """The speech-to-text in use: local, a LiveKit Inference model, or None (off)."""
-        return _effective(self.stt_model, INFERENCE_STT, self.has_livekit_credentials)
+        return _effective(self.stt_model, INFERENCE_STT, self.on_livekit_cloud)
 
     @property
     def effective_tts_model(self) -> str | None:
         """The text-to-speech in use: local, a LiveKit Inference model, or None (off)."""
-        return _effective(self.tts_model, INFERENCE_TTS, self.has_livekit_credentials)
+        return _effective(self.tts_model, INFERENCE_TTS, self.on_livekit_cloud)
+
+    @property
+    def effective_interruption_detection(self) -> InterruptionDetection | None:
+        """The interruption mode to ask of the framework; None leaves it the framework's choice
+        (on LiveKit Cloud, its adaptive model)."""
+        if self.interruption_detection is not None:
+            return self.interruption_detection
+        return None if self.on_livekit_cloud else "vad"
+
+    def capacity(self, cpu_count: float) -> int:
+        """Jobs this worker takes before it reports itself full."""
+        return self.max_jobs or max(1, round(JOBS_PER_CPU * cpu_count))
+
+    def stt_unavailable_hint(self) -> str:
+        """Why a voice session cannot run here, and what to set, for `unavailable` replies."""
+        return (
+            "it has no speech-to-text (STT_MODEL=none); set STT_MODEL=local to run "
+            "pocketsphinx on this machine, or a LiveKit Inference model on LiveKit Cloud"
+        )
 
     def startup_warnings(self) -> list[str]:
         """Problems that do not stop the worker but are worth logging at start-up."""
         warnings: list[str] = []
         if self.has_livekit_credentials:
+            if self.livekit_url is not None and not self.is_livekit_cloud:
+                chosen = [
+                    f"{name}={model}"
+                    for name, model in (
+                        ("LLM_MODEL", self.llm_model),
+                        ("STT_MODEL", self.effective_stt_model),
+                        ("TTS_MODEL", self.effective_tts_model),
+                    )
+                    if model not in (None, LOCAL)
+                ]
+                if self.interruption_detection == "adaptive":
+                    chosen.append("INTERRUPTION_DETECTION=adaptive")
+                if chosen:
+                    warnings.append(
+                        f"{', '.join(chosen)}: runs on LiveKit Cloud "
+                        "(agent-gateway.livekit.cloud), which accepts only a LiveKit Cloud "
+                        "project's keys, while LIVEKIT_URL is a self-hosted server"
+                    )
             return warnings
         if self.llm_model is not None:
             warnings.append(
@@ -320,9 +393,9 @@ class Settings(BaseSettings):
         return tuple(env_name(field) for field in cls.model_fields)
 
 
-def _effective(value: str | None, inference_default: str, has_keys: bool) -> str | None:
+def _effective(value: str | None, inference_default: str, on_cloud: bool) -> str | None:
     if value is None:
-        return inference_default if has_keys else LOCAL
+        return inference_default if on_cloud else LOCAL
     return None if value == DISABLED else value
 
 
@@ -366,6 +439,9 @@ def _literal_choices(field: str) -> tuple[str, ...]:
     annotation = info.annotation if info else None
     if get_origin(annotation) is Literal:
         return tuple(str(choice) for choice in get_args(annotation))
+    for member in get_args(annotation):  # an optional choice: Literal[...] | None
+        if get_origin(member) is Literal:
+            return tuple(str(choice) for choice in get_args(member))
     return ()
 
 
@@ -376,6 +452,8 @@ def _number_range(field: str) -> str:
             parts.append(f"greater than {gt:g}")
         if (ge := getattr(meta, "ge", None)) is not None:
             parts.append(f"{ge:g} or more")
+        if (le := getattr(meta, "le", None)) is not None:
+            parts.append(f"at most {le:g}")
     return " and ".join(parts)
 
 
@@ -384,7 +462,7 @@ def _accepted(field: str, error: ErrorDetails) -> str:
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     if kind == "literal_error":
         return "use one of " + ", ".join(_literal_choices(field))
-    if kind in ("greater_than", "greater_than_equal"):
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return f"must be {_number_range(field)}"
     if kind in ("float_parsing", "float_type", "finite_number"):
         limits = _number_range(field)

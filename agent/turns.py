@@ -67,8 +67,10 @@ class AgentSessionTurnTaking:
         *,
         server_mode: TurnDetectionMode,
         timers: PushToTalkTimers | None = None,
+        no_stt_reason: str = "this worker has no speech-to-text (STT_MODEL=none)",
     ) -> None:
         self._session = session
+        self._no_stt_reason = no_stt_reason
         self._server_mode = server_mode
         self._timers = timers or PushToTalkTimers()
         self._session_type: SessionType | None = None
@@ -81,10 +83,7 @@ class AgentSessionTurnTaking:
 
     def unavailable_reason(self, session_type: SessionType | None) -> str | None:
         if session_type in ("voice-ptt", "voice-vad") and self._session.stt is None:
-            return (
-                "it has no speech-to-text (set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, "
-                "and STT_MODEL)"
-            )
+            return self._no_stt_reason
         return None
 
     def observe(self) -> TurnTakingObservation:

@@ -101,6 +101,9 @@ def test_sync_options_carry_the_sync_and_press_timings(clean_env: Path) -> None:
         ("TURN_DETECTOR_FALLBACK", "crash", "use one of vad-only, refuse"),
         ("LOG_LEVEL", "verbose", "use one of DEBUG, INFO, WARNING, ERROR"),
         ("JOB_EXECUTOR", "fork", "use one of process, thread"),
+        ("INTERRUPTION_DETECTION", "smart", "use one of adaptive, vad"),
+        ("CPU_GUARD", "1.5", "must be greater than 0 and at most 1"),
+        ("CPU_GUARD", "0", "must be greater than 0 and at most 1"),
         ("LIVEKIT_URL", "ftp://example.com", "starting with ws://, wss://, http:// or https://"),
         ("LIVEKIT_URL", "wss://", "starting with ws://, wss://, http:// or https://"),
         ("STT_MODEL", "deepgram nova", "or none to disable"),
@@ -180,21 +183,75 @@ def test_none_turns_models_off(clean_env: Path, monkeypatch: pytest.MonkeyPatch)
     assert settings.startup_warnings() == []
 
 
-def test_without_keys_speech_is_local_and_with_keys_livekit_inference(clean_env: Path) -> None:
-    keyless = load_settings()
-    keyed = load_settings(livekit_api_key="k", livekit_api_secret="s")
-    chosen = load_settings(livekit_api_key="k", livekit_api_secret="s", stt_model="LOCAL")
+LOCAL_SERVER = {
+    "livekit_url": "ws://127.0.0.1:7880",
+    "livekit_api_key": "devkey",
+    "livekit_api_secret": "secret",
+}
+CLOUD = {
+    "livekit_url": "wss://my-project.livekit.cloud",
+    "livekit_api_key": "k",
+    "livekit_api_secret": "s",
+}
 
-    assert (keyless.effective_stt_model, keyless.effective_tts_model) == ("local", "local")
-    assert (keyed.effective_stt_model, keyed.effective_tts_model) == (
+
+def test_speech_is_local_unless_the_url_is_livekit_cloud_with_keys(clean_env: Path) -> None:
+    keyless = load_settings()
+    self_hosted = load_settings(**LOCAL_SERVER)
+    cloud = load_settings(**CLOUD)
+    cloud_without_keys = load_settings(livekit_url=CLOUD["livekit_url"])
+    chosen = load_settings(**CLOUD, stt_model="LOCAL")
+
+    for local in (keyless, self_hosted, cloud_without_keys):
+        assert (local.effective_stt_model, local.effective_tts_model) == ("local", "local")
+        assert local.effective_interruption_detection == "vad"
+        assert local.startup_warnings() == []
+    assert (cloud.effective_stt_model, cloud.effective_tts_model) == (
         "deepgram/nova-3",
         "cartesia/sonic-3",
     )
+    assert cloud.effective_interruption_detection is None  # the framework's (adaptive) choice
     assert (chosen.effective_stt_model, chosen.effective_tts_model) == (
         "local",
         "cartesia/sonic-3",
     )
-    assert keyless.startup_warnings() == []
+
+
+def test_cloud_models_named_for_a_self_hosted_server_are_used_and_warned_about(
+    clean_env: Path,
+) -> None:
+    settings = load_settings(
+        **LOCAL_SERVER, stt_model="deepgram/nova-3", interruption_detection="Adaptive"
+    )
+
+    assert settings.effective_stt_model == "deepgram/nova-3"
+    assert settings.effective_tts_model == "local"
+    assert settings.effective_interruption_detection == "adaptive"
+    [warning] = settings.startup_warnings()
+    assert "STT_MODEL=deepgram/nova-3" in warning and "INTERRUPTION_DETECTION" in warning
+    assert "self-hosted" in warning
+
+
+def test_the_startup_lines_say_which_models_and_why(clean_env: Path) -> None:
+    from agent.models import TurnDetectorPlan, describe_models
+
+    plan = TurnDetectorPlan("audio", "audio")
+    local = "\n".join(describe_models(load_settings(**LOCAL_SERVER), plan))
+    cloud = "\n".join(describe_models(load_settings(**CLOUD), plan))
+
+    assert "ws://127.0.0.1:7880 is a self-hosted server" in local
+    assert "speech-to-text local pocketsphinx en-us (STT_MODEL unset)" in local
+    assert "interruptions by voice activity" in local
+    assert "LiveKit Inference" not in local
+    assert "wss://my-project.livekit.cloud is LiveKit Cloud and the keys are set" in cloud
+    assert "deepgram/nova-3 on LiveKit Inference (STT_MODEL unset)" in cloud
+
+
+def test_capacity_is_max_jobs_or_two_jobs_per_core(clean_env: Path) -> None:
+    assert load_settings().capacity(2.0) == 4
+    assert load_settings().capacity(0.5) == 1
+    assert load_settings(max_jobs=3).capacity(16.0) == 3
+    assert load_settings().cpu_guard == 0.9
 
 
 def test_inference_models_without_credentials_are_warned_about(clean_env: Path) -> None:
@@ -205,7 +262,7 @@ def test_inference_models_without_credentials_are_warned_about(clean_env: Path) 
     assert len(warnings) == 2
     assert "LLM_MODEL" in warnings[0] and "LIVEKIT_API_KEY" in warnings[0]
     assert "STT_MODEL=deepgram/nova-3" in warnings[1] and "STT_MODEL=local" in warnings[1]
-    assert load_settings(livekit_api_key="k", livekit_api_secret="s").startup_warnings() == []
+    assert load_settings(**CLOUD).startup_warnings() == []
 
 
 def test_livekit_values_from_dot_env_are_exported_for_the_framework(clean_env: Path) -> None:

@@ -168,11 +168,16 @@ async def test_switching_mid_press_keeps_what_was_said(make_worker) -> None:
     assert worker.session.input.audio_enabled is False
 
 
-async def test_voice_without_speech_to_text_is_refused_clearly(make_worker) -> None:
+async def test_voice_without_speech_to_text_is_refused_with_the_setting_that_fixes_it(
+    make_worker,
+) -> None:
     worker: Worker = await make_worker("text", stt="none")
     reply = await worker.client.request("session.switch", {"sessionType": "voice-ptt"})
     assert reply["error"]["code"] == "unavailable"
-    assert "LIVEKIT_API_KEY" in reply["error"]["message"]
+    assert "STT_MODEL=none" in reply["error"]["message"]
+    assert "STT_MODEL=local" in reply["error"]["message"]
+    # Keys are not what is missing: a self-hosted server has keys and no LiveKit Inference.
+    assert "LIVEKIT_API_KEY" not in reply["error"]["message"]
     assert worker.client.session()["type"] == "text"
 
 
