@@ -375,7 +375,7 @@ class SessionSyncServer(AgentServer):
         return available
 
 
-def build_server(settings: Settings) -> AgentServer:
+def build_server(settings: Settings) -> SessionSyncServer:
     server = SessionSyncServer(
         setup_fnc=prewarm,
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
