@@ -9,7 +9,7 @@ import os
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from livekit import api, rtc
@@ -147,12 +147,13 @@ def create_sync(
     linked_identity: str,
     store: SessionStore | None = None,
     log_events: bool = False,
+    announce_clean_passes: bool = False,
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
         turn_taking=turns,
         linked_identity=linked_identity,
-        options=settings.sync_options(),
+        options=replace(settings.sync_options(), announce_clean_passes=announce_clean_passes),
         store=store,
     )
     if log_events:  # the console shows each event; a worker's metrics and traces say enough
@@ -215,13 +216,20 @@ async def start_session_sync(
     on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
     store: SessionStore | None = None,
     log_events: bool = False,
+    announce_clean_passes: bool = False,
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
     synchronizer, whose close is registered before it starts so a failed start still closes."""
     chosen = runnable_type(turns, chosen)
     await start_turn_taking(turns, chosen.session_type)
     sync = create_sync(
-        settings, room, turns, linked_identity=linked_identity, store=store, log_events=log_events
+        settings,
+        room,
+        turns,
+        linked_identity=linked_identity,
+        store=store,
+        log_events=log_events,
+        announce_clean_passes=announce_clean_passes,
     )
     on_close(sync.aclose)
     await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
@@ -298,6 +306,8 @@ async def entrypoint(ctx: JobContext) -> None:
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
         store=room_metadata_store(ctx),
+        # The app shows when the agent last checked the session (the console does not).
+        announce_clean_passes=True,
     )
 
 

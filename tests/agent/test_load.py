@@ -55,7 +55,7 @@ def test_own_cpu_is_averaged_over_a_window_and_counts_this_process() -> None:
     assert cpu.share() is None  # no window yet
     now[0] = CPU_WINDOW_SECONDS
     share = cpu.share()
-    assert share is not None and 0.0 <= share  # a real measure of this test's process
+    assert share is not None and share >= 0.0  # a real measure of this test's process
 
 
 def test_the_server_reports_load_by_jobs_and_is_full_at_one(clean_env: object) -> None:

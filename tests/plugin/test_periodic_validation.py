@@ -80,3 +80,50 @@ async def test_a_change_is_not_reported_as_drift_before_the_room_echoes_it() -> 
         assert (await client.call("session.validate"))["isValid"] is True
     finally:
         await sync.aclose()
+
+
+ANNOUNCING = SyncOptions(
+    initial_sync_delay=0.01, validation_interval=0.05, announce_clean_passes=True
+)
+
+
+@pytest.mark.parametrize("options", [ANNOUNCING])
+async def test_a_clean_timer_pass_is_announced_without_changing_the_session(
+    harness: Harness,
+) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "text"})
+    revision = client.session()["revision"]
+    attributes_seq = client.agent_attributes()["session.seq"]
+    await eventually(
+        lambda: (
+            len(
+                [
+                    e
+                    for e in client.events_of("session_state_sync")
+                    if e["payload"]["trigger"] == "periodic"
+                ]
+            )
+            >= 2
+        ),
+        message="two announced periodic passes",
+    )
+    await harness.settle()
+    announced = [
+        e for e in client.events_of("session_state_sync") if e["payload"]["trigger"] == "periodic"
+    ]
+    assert {e["payload"]["frontendState"]["revision"] for e in announced} == {revision}
+    assert client.session()["revision"] == revision
+    assert client.events_of("session_inconsistency") == []
+    # They change nothing an app must not miss: the attributes are not republished for them.
+    assert client.agent_attributes()["session.seq"] == attributes_seq
+
+
+@pytest.mark.parametrize("options", [FAST])
+async def test_clean_timer_passes_are_silent_unless_announced(harness: Harness) -> None:
+    client = harness.client
+    await client.call("session.start", {"sessionType": "text"})
+    seq = harness.sync._publisher.seq
+    await asyncio.sleep(0.15)  # many validation intervals
+    await harness.settle()
+    assert harness.sync._publisher.seq == seq

@@ -13,6 +13,10 @@ class SyncOptions:
     """Seconds from start to the first validation, as the seed does."""
     validation_interval: float = 5.0
     """Seconds between periodic validations."""
+    announce_clean_passes: bool = False
+    """A timer pass that finds nothing also ends with one `session_state_sync` (trigger
+    `initial` or `periodic`, the session unchanged), so an app can show when the agent last
+    checked. It moves `seq` but not the `session.seq` attribute: missing it loses nothing."""
     topic: str = TOPIC
     max_inbound_bytes: int = MAX_PACKET_BYTES
     rate_per_second: float = 10.0

@@ -47,6 +47,7 @@ class _Outgoing:
     destinations: tuple[str, ...] = ()
     failures: int = 0
     seq: int | None = None  # an event's
+    quiet: bool = False  # an event that changes nothing: no `session.seq` update after it
 
 
 class Publisher:
@@ -78,6 +79,8 @@ class Publisher:
         # The highest event seq sent or given up, and the one the attributes last carried.
         self._settled_seq = 0
         self._attributes_seq = 0
+        # The highest settled seq of an event that an app must not miss.
+        self._due_seq = 0
         self._latest_attributes: dict[str, str] | None = None
         # Attributes are never dropped for lack of room: only the latest matters.
         self._attributes: _Outgoing | None = None
@@ -141,6 +144,7 @@ class Publisher:
         session: EncodedSession,
         seen: TurnTakingObservation | None,
         detail: str | None = None,
+        quiet: bool = False,
     ) -> None:
         config = session.config
         metrics.EVENTS.labels(event_type).inc()
@@ -169,7 +173,7 @@ class Publisher:
             except Exception:
                 logger.exception("session event listener failed")
         data = encode_event(event, session.wire)  # the config as already encoded
-        self._enqueue(_Outgoing(self._next_index(), data=data, seq=self._seq))
+        self._enqueue(_Outgoing(self._next_index(), data=data, seq=self._seq, quiet=quiet))
 
     def broadcast(self, message: WireModel) -> None:
         """To everyone; held while the link is down and sent, in order, once it is back."""
@@ -251,7 +255,7 @@ class Publisher:
                 await asyncio.sleep(self._retry_delay * item.failures)
             if not self._connected():
                 self._release_waiters()
-            elif self._settled_seq > self._attributes_seq and self._latest_attributes:
+            elif self._due_seq > self._attributes_seq and self._latest_attributes:
                 # The last events went out after the last attributes: tell their seq too, so
                 # an app that lost them still learns it.
                 self.publish_attributes(self._latest_attributes)
@@ -297,6 +301,8 @@ class Publisher:
         self._done = max(self._done, item.index)
         if item.seq is not None:
             self._settled_seq = max(self._settled_seq, item.seq)
+            if not item.quiet:
+                self._due_seq = max(self._due_seq, item.seq)
         for mark, waiter in list(self._waiters):
             if mark <= self._done and not waiter.done():
                 waiter.set_result(None)

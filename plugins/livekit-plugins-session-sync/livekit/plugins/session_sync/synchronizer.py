@@ -346,10 +346,12 @@ class SessionSynchronizer:
             self._encoder.encode(state.config, ptt_pressed=state.ptt_pressed).attributes
         )
 
-    def _emit(self, event: EventType, trigger: str, *, detail: str | None = None) -> None:
+    def _emit(
+        self, event: EventType, trigger: str, *, detail: str | None = None, quiet: bool = False
+    ) -> None:
         session = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
         self._publisher.emit(
-            event, trigger, session=session, seen=self._turns.observe(), detail=detail
+            event, trigger, session=session, seen=self._turns.observe(), detail=detail, quiet=quiet
         )
 
     def _release_stuck_press(self, press: int) -> None:
@@ -422,7 +424,14 @@ class SessionSynchronizer:
             if self._state.sync_enabled:
                 try:
                     async with self._lock:
-                        await self._validate_and_correct(trigger)
+                        verdict = await self._validate_and_correct(trigger)
+                        # Not while the link is down: held, they would crowd out real events.
+                        if (
+                            verdict.is_valid
+                            and self._opts.announce_clean_passes
+                            and self._room.connection_state == "connected"
+                        ):
+                            self._emit("session_state_sync", trigger, quiet=True)
                 except Exception:
                     logger.exception("periodic validation failed")
             trigger = "periodic"
