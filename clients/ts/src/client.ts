@@ -14,6 +14,7 @@ import {
 } from './decode.js';
 import { TypedEmitter } from './emitter.js';
 import { SessionSyncError } from './errors.js';
+import { ValidationFromEvents } from './validation-events.js';
 import type * as wire from './generated/index.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
@@ -132,6 +133,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private lastKnownSession: SessionConfig | null = null;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
+  /** The agent's validation passes, read from its events. */
+  private readonly validations = new ValidationFromEvents();
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -595,6 +598,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   // -- output ---------------------------------------------------------------------------
 
   private deliver(event: SessionSyncEvent): void {
+    const pass = this.validations.next(event);
+    if (pass) this.update({ lastValidation: { result: pass.result, at: pass.at } });
     this.emit(SessionSyncClientEvent.SessionSync, event);
   }
 

@@ -1,6 +1,17 @@
 export { SessionSync, SessionSyncClientEvent } from './client.js';
 export type { CommandResult, SessionSyncClientCallbacks, SessionSyncOptions } from './client.js';
 export { SessionSyncError } from './errors.js';
+export { describeError } from './error-text.js';
+export type { ErrorText } from './error-text.js';
+export { AgentPresence } from './presence.js';
+export type {
+  AgentPresenceCallbacks,
+  AgentPresenceOptions,
+  AgentPresenceState,
+  AgentPresenceStatus,
+} from './presence.js';
+export { ValidationFromEvents } from './validation-events.js';
+export type { ValidationPass } from './validation-events.js';
 export type { SessionSyncErrorCode, TransportErrorCode } from './errors.js';
 export { toSessionConfig, toValidationResult } from './decode.js';
 export { DATE_FIELDS } from './types.js';

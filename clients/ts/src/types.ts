@@ -96,7 +96,10 @@ export interface SessionSyncState {
   roomState: RoomState | null;
   /** Whether the agent listens to the user's audio, from its latest event. */
   agentListening: boolean | null;
-  /** The last `session.validate` result and when it came. */
+  /**
+   * The agent's last validation and when it ran: a `session.validate` result, or a pass its
+   * events told of (one that corrected something, or a clean timer pass it announced).
+   */
   lastValidation: { result: SessionValidationResult; at: Date } | null;
   /** A snapshot has been asked for and not yet applied. */
   resyncing: boolean;
