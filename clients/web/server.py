@@ -4,9 +4,15 @@ and the built page itself. The API secret stays here; the browser only ever gets
     uv run python clients/web/server.py                  # http://127.0.0.1:8787
     uv run python clients/web/server.py --port 9000 --static clients/web/dist
 
-Reads LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET from the environment.
+Reads LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET from the environment, and AGENT_NAME
+as the worker does: with a name, each token is followed by an explicit dispatch of that agent
+to the room through the server API; empty, the server's automatic dispatch is relied on. Either
+way, when no agent has joined a room `--agent-deadline` seconds after its token, the agent is
+dispatched again (at most `--redispatches` times), and the log says so.
 
-GET  /api/token?room=NAME&identity=ID  -> {"url", "token", "room", "identity"}
+GET  /api/token?room=NAME&identity=ID  -> {"url", "token", "room", "identity", "agentName",
+                                           "agentDeadlineSeconds"}
+GET  /api/rooms/NAME/agent             -> {"agentPresent", "dispatches", "lastDispatchAt"}
 GET  /api/rooms                        -> every room with its agent's published session
 POST /api/rooms/NAME/drift             -> overwrite one of the agent's session attributes
                                           (only with SESSION_SYNC_TEST_HOOKS=1: for tests)
@@ -15,11 +21,14 @@ POST /api/rooms/NAME/drift             -> overwrite one of the agent's session a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import re
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +55,9 @@ class Config:
         self.key = os.environ["LIVEKIT_API_KEY"]
         self.secret = os.environ["LIVEKIT_API_SECRET"]
         self.test_hooks = os.getenv("SESSION_SYNC_TEST_HOOKS") == "1"
+        self.agent_name = os.getenv("AGENT_NAME", "").strip()
+        self.agent_deadline = 20.0
+        self.redispatches = 2
 
 
 def _name(value: str | None, what: str, default: str | None = None) -> str:
@@ -101,12 +113,125 @@ def describe_agent(p: ParticipantInfo) -> dict[str, Any]:
     }
 
 
+@dataclass
+class RoomDispatch:
+    """What this endpoint did to bring an agent to one room."""
+
+    dispatches: int = 0
+    last_dispatch_at: float | None = None
+    agent_present: bool = False
+    watcher: asyncio.Task[None] | None = None
+
+
+class Dispatcher:
+    """Brings the agent to each room a token is made for, and again when none has joined by
+    the deadline: LiveKit's server offers a job once and gives up when no worker takes it."""
+
+    MAX_ROOMS = 1000  # what it remembers; the oldest are forgotten first
+
+    def __init__(self, config: Config, lk: api.LiveKitAPI) -> None:
+        self._config = config
+        self._lk = lk
+        self._rooms: dict[str, RoomDispatch] = {}
+
+    def status(self, room: str) -> RoomDispatch:
+        return self._rooms.get(room) or RoomDispatch()
+
+    async def token_made(self, room: str) -> None:
+        entry = self._rooms.get(room)
+        if entry is None:
+            while len(self._rooms) >= self.MAX_ROOMS:
+                oldest = self._rooms.pop(next(iter(self._rooms)))
+                if oldest.watcher:
+                    oldest.watcher.cancel()
+            entry = self._rooms[room] = RoomDispatch()
+        if await self._agent_in(room):
+            entry.agent_present = True
+            return
+        if entry.watcher is not None and not entry.watcher.done():
+            return  # a dispatch is on its way, and watched
+        if self._config.agent_name:
+            await self._dispatch(room, entry, "explicit dispatch")
+        entry.watcher = asyncio.create_task(self._watch(room, entry))
+
+    async def _watch(self, room: str, entry: RoomDispatch) -> None:
+        for attempt in range(self._config.redispatches + 1):
+            await asyncio.sleep(self._config.agent_deadline)
+            if await self._agent_in(room):
+                entry.agent_present = True
+                return
+            if attempt == self._config.redispatches:
+                break
+            logger.warning(
+                "no agent joined room %r within %g s; dispatching %s again",
+                room,
+                self._config.agent_deadline,
+                repr(self._config.agent_name) if self._config.agent_name else "the agent",
+            )
+            await self._dispatch(room, entry, "again")
+        logger.warning(
+            "still no agent in room %r after %d dispatches: is a worker running with "
+            "AGENT_NAME=%r against %s, and is it full? (its log says `worker full` or "
+            "`refused the job`)",
+            room,
+            entry.dispatches,
+            self._config.agent_name,
+            self._config.url,
+        )
+
+    async def _dispatch(self, room: str, entry: RoomDispatch, why: str) -> None:
+        try:
+            await self._lk.agent_dispatch.create_dispatch(
+                api.CreateAgentDispatchRequest(agent_name=self._config.agent_name, room=room)
+            )
+        except Exception:
+            logger.exception("could not dispatch the agent to room %r", room)
+            return
+        entry.dispatches += 1
+        entry.last_dispatch_at = time.time()
+        logger.info("dispatched agent %r to room %r (%s)", self._config.agent_name, room, why)
+
+    async def _agent_in(self, room: str) -> bool:
+        try:
+            listed = await self._lk.room.list_participants(api.ListParticipantsRequest(room=room))
+        except Exception:  # the room does not exist yet
+            return False
+        return any(_is_agent(p) for p in listed.participants)
+
+    async def aclose(self) -> None:
+        watchers = [e.watcher for e in self._rooms.values() if e.watcher]
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+
+
 async def handle_token(request: web.Request) -> web.Response:
     config: Config = request.app["config"]
     room = _name(request.query.get("room"), "room")
     identity = _name(request.query.get("identity"), "identity", f"user-{secrets.token_hex(3)}")
     token = mint_token(config, room, identity)
-    body = {"url": config.url, "token": token, "room": room, "identity": identity}
+    await request.app["dispatcher"].token_made(room)
+    body = {
+        "url": config.url,
+        "token": token,
+        "room": room,
+        "identity": identity,
+        "agentName": config.agent_name,
+        "agentDeadlineSeconds": config.agent_deadline,
+    }
+    return web.json_response(body)
+
+
+async def handle_agent(request: web.Request) -> web.Response:
+    """What the endpoint did to bring an agent to the room, for the page's explanation."""
+    room = _name(request.match_info["room"], "room")
+    entry: RoomDispatch = request.app["dispatcher"].status(room)
+    body = {
+        "agentName": request.app["config"].agent_name,
+        "agentPresent": entry.agent_present,
+        "dispatches": entry.dispatches,
+        "lastDispatchAt": entry.last_dispatch_at,
+    }
     return web.json_response(body)
 
 
@@ -159,11 +284,14 @@ def build_app(config: Config, static: Path | None) -> web.Application:
 
     async def open_api(app: web.Application) -> Any:
         app["lk"] = api.LiveKitAPI(config.url, config.key, config.secret)
+        app["dispatcher"] = Dispatcher(config, app["lk"])
         yield
+        await app["dispatcher"].aclose()
         await app["lk"].aclose()
 
     app.cleanup_ctx.append(open_api)
     app.router.add_get("/api/token", handle_token)
+    app.router.add_get("/api/rooms/{room}/agent", handle_agent)
     app.router.add_get("/api/rooms", handle_rooms)
     app.router.add_post("/api/rooms/{room}/drift", handle_drift)
     if static is not None and static.is_dir():
@@ -187,9 +315,29 @@ def main() -> None:
     parser.add_argument(
         "--static", type=Path, default=HERE / "dist", help="built page to serve (npm run build)"
     )
+    parser.add_argument(
+        "--agent-deadline",
+        type=float,
+        default=20.0,
+        help="seconds to wait for an agent to join before dispatching it again",
+    )
+    parser.add_argument(
+        "--redispatches", type=int, default=2, help="how many times to dispatch again"
+    )
     args = parser.parse_args()
+    if args.agent_deadline <= 0 or args.redispatches < 0:
+        parser.error("--agent-deadline must be above 0 and --redispatches 0 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    web.run_app(build_app(Config(), args.static), host=args.host, port=args.port, print=None)
+    config = Config()
+    config.agent_deadline, config.redispatches = args.agent_deadline, args.redispatches
+    logger.info(
+        "agent dispatch: %s; dispatched again after %g s without an agent",
+        f"explicit, AGENT_NAME={config.agent_name!r}"
+        if config.agent_name
+        else "automatic (AGENT_NAME is empty)",
+        config.agent_deadline,
+    )
+    web.run_app(build_app(config, args.static), host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":
