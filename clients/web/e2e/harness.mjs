@@ -190,6 +190,9 @@ function withTrailingSilence(src, dest, seconds) {
   writeFileSync(dest, Buffer.concat([header('RIFF', riff.length), riff]));
 }
 
+/** The explicit-dispatch name the worker registers and the page's endpoint dispatches. */
+const AGENT_NAME = 'session-sync-web-e2e';
+
 export async function startStack() {
   requireEnv();
   const port = await freePort();
@@ -197,12 +200,13 @@ export async function startStack() {
   const relay = await startRelay({ hostname: serverUrl.hostname, port: Number(serverUrl.port || 80) });
   const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', join(WEB, 'dist')], {
     SESSION_SYNC_TEST_HOOKS: '1',
+    AGENT_NAME, // the endpoint dispatches the agent to each room it makes a token for
   });
-  // e2e/worker.py is `python -m agent` reporting no CPU load, so a busy machine still gets
-  // its jobs dispatched.
-  const worker = start('worker', [python(), join(here, 'worker.py'), 'start'], {
+  // The worker's load counts its jobs and its own CPU, not the machine's: a busy shared
+  // machine still gets its jobs dispatched.
+  const worker = start('worker', [python(), '-m', 'agent', 'start'], {
     LIVEKIT_URL: `${serverUrl.protocol}//127.0.0.1:${relay.port}`, // through the relay
-    AGENT_NAME: '', // automatic dispatch to every new room
+    AGENT_NAME, // explicit dispatch, as the page's endpoint asks for it
     DEFAULT_SESSION_TYPE: 'text',
     TURN_DETECTOR: 'vad-only',
     STT_MODEL: process.env.STT_MODEL ?? 'none', // a plain local server has no LiveKit Inference

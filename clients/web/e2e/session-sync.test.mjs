@@ -109,29 +109,32 @@ describe("the seed's scenarios in a real browser", () => {
 });
 
 describe("the page's controls", () => {
-  test('the buttons start, validate and end a session, and the page shows each step', SCENARIO, async () => {
+  test('the buttons match the session: start, validate and end, and the page shows each step', SCENARIO, async () => {
     const room = uniqueRoom('controls');
     const { page, context } = await joinedPage(stack, room);
     try {
       const state = page.getByTestId('session-state');
       const type = page.getByTestId('session-type');
-      if ((await state.textContent()) !== 'idle') {
-        await page.getByRole('button', { name: 'End', exact: true }).click();
-        await state.filter({ hasText: 'idle' }).waitFor();
-      }
+      const button = (name) => page.getByRole('button', { name, exact: true });
+      // The agent started a text session on its own: the page offers no Start on it.
+      await state.filter({ hasText: 'active' }).waitFor();
+      assert.equal(await button('Start').isDisabled(), true, 'Start is offered on a running session');
+      assert.equal(await button('Switch').isEnabled(), true);
+      assert.equal(await button('Hold to talk').isDisabled(), true, 'push-to-talk is offered in a text session');
+      assert.equal(await button('Mute').isDisabled(), true, 'mute is offered in a text session');
+      await button('End').click();
+      await state.filter({ hasText: 'idle' }).waitFor();
+      assert.equal(await type.textContent(), 'none');
+      assert.equal(await button('Switch').isDisabled(), true, 'Switch is offered with no session');
       await page.getByLabel('Session type').selectOption('text');
-      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      await button('Start').click();
       await state.filter({ hasText: 'active' }).waitFor();
       assert.equal(await type.textContent(), 'text');
-      await page.getByRole('button', { name: 'Validate', exact: true }).click();
+      assert.equal(await button('Start').isDisabled(), true);
+      await button('Validate').click();
       await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
-      await page.getByRole('button', { name: 'Sync', exact: true }).click();
+      await button('Sync').click();
       await page.locator('#events li[data-trigger="manual"]').first().waitFor();
-      // A refused command is shown with the agent's code.
-      await page.getByRole('button', { name: 'Hold to talk', exact: true }).hover();
-      await page.mouse.down();
-      await page.getByTestId('command-status').filter({ hasText: 'wrong_session_type' }).waitFor();
-      await page.mouse.up();
       if (process.env.SESSION_SYNC_SCREENSHOTS) {
         await page.setViewportSize({ width: 1400, height: 600 });
         await page.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-page.png') });
@@ -141,9 +144,44 @@ describe("the page's controls", () => {
         await monitor.locator(`tr[data-room="${room}"]`).waitFor();
         await monitor.screenshot({ path: join(process.env.SESSION_SYNC_SCREENSHOTS, 'session-sync-monitor.png') });
       }
-      await page.getByRole('button', { name: 'End', exact: true }).click();
+      await button('End').click();
       await state.filter({ hasText: 'idle' }).waitFor();
       assert.equal(await type.textContent(), 'none');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a refused command is told in words, with its code in small print', SCENARIO, async () => {
+    const { page, context } = await joinedPage(stack, uniqueRoom('errors'));
+    try {
+      await page.getByTestId('session-state').filter({ hasText: 'active' }).waitFor();
+      await page.evaluate(() => window.sessionSyncPage.command('start', 'session.start', { sessionType: 'text' }));
+      const shown = page.getByTestId('command-status');
+      await shown.filter({ hasText: 'A session is already running. Switch its type, or end it first.' }).waitFor();
+      assert.equal(await page.getByTestId('error-code').textContent(), 'invalid_transition (2409)');
+      assert.doesNotMatch(await shown.textContent(), /[{}]/, 'raw JSON shown');
+      await page.evaluate(() => window.sessionSyncPage.command('mute', 'session.set_muted', { muted: true }));
+      await shown.filter({ hasText: 'That only works in another type of session.' }).waitFor();
+      assert.equal(await page.getByTestId('error-code').textContent(), 'wrong_session_type (2412)');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("last sync and last validation fill from the agent's periodic checks, with no click", SCENARIO, async () => {
+    const { page, context } = await joinedPage(stack, uniqueRoom('periodic'));
+    try {
+      const validation = page.getByTestId('validation');
+      // The agent checks every 5 s (SYNC_INTERVAL_SECONDS); each clean pass is announced.
+      await validation.filter({ hasText: 'valid' }).waitFor({ timeout: 60_000 });
+      const lastSync = await page.getByTestId('session-last-sync').textContent();
+      assert.match(lastSync, /^\d\d:\d\d:\d\d\.\d\d\d$/, `last sync shown: ${lastSync}`);
+      const time = await validation.locator('time').textContent();
+      assert.match(time, /^\d\d:\d\d:\d\d\.\d\d\d$/);
+      // The page has an icon.
+      const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+      assert.equal((await fetch(new URL(icon, stack.base))).status, 200);
     } finally {
       await context.close();
     }
@@ -166,6 +204,9 @@ describe('the monitor', () => {
       await row.filter({ hasText: 'active' }).filter({ hasText: String(revision) }).waitFor({ timeout: 15_000 });
       assert.match(await row.textContent(), /text/);
       assert.match(await row.textContent(), /app-user/);
+      // The monitor writes its times as the page does.
+      const updated = await monitor.getByTestId('updated').locator('time').textContent();
+      assert.match(updated, /^\d\d:\d\d:\d\d\.\d\d\d$/);
     } finally {
       await context.close();
     }

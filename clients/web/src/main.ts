@@ -1,9 +1,14 @@
 import { Room, RoomEvent } from 'livekit-client';
 import type { TextStreamReader } from 'livekit-client';
-import { SessionSync, SessionSyncError } from '@session-sync/client';
-import type { SessionSyncEvent, SessionSyncState, SessionType } from '@session-sync/client';
+import { AgentPresence, SessionSync, describeError } from '@session-sync/client';
+import type { SessionSyncEvent, SessionSyncMethod, SessionSyncState, SessionType } from '@session-sync/client';
 import { SessionSynchronizationTester } from '@session-sync/client/testing';
 import type { ScenarioHooks, ScenarioResult } from '@session-sync/client/testing';
+
+import { agentBannerHtml } from './agent-banner.js';
+import type { DispatchInfo } from './agent-banner.js';
+import { applyControls } from './controls.js';
+import { timeHtml } from './time.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string): T => {
   const el = document.querySelector<T>(selector);
@@ -21,6 +26,9 @@ let room: Room | null = null;
 /** What was said, both ways, as the agent's transcription stream tells it. */
 const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boolean }> = [];
 let session: SessionSync | null = null;
+/** Whether an agent is in the room, with the endpoint's deadline. */
+let presence: AgentPresence | null = null;
+let dispatchInfo: DispatchInfo | null = null;
 let eventCount = 0;
 
 /**
@@ -41,13 +49,14 @@ declare global {
       runScenario: (name: string, options?: { interrupt?: Interrupt }) => Promise<ScenarioResult>;
       runAll: () => Promise<ScenarioResult[]>;
       transcripts: () => typeof transcripts;
+      command: (label: string, method: SessionSyncMethod, params?: Record<string, unknown>) => Promise<void>;
     };
   }
 }
 
 // -- rendering --------------------------------------------------------------------------
 
-const fmtTime = (d: Date | null | undefined) => (d ? d.toISOString().slice(11, 23) : '—');
+const fmtTime = timeHtml;
 const badge = (text: string, cls: string) => `<span class="badge ${cls}">${escape(text)}</span>`;
 function escape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -70,7 +79,7 @@ function renderSession(state: SessionSyncState): void {
     ['periodic validation', 'sync-enabled', state.syncEnabled === null ? '—' : state.syncEnabled ? 'on' : 'off'],
     ['session id', 'session-id', escape(s?.sessionId ?? '—')],
     ['started', 'started-at', fmtTime(s?.startedAt)],
-    ['last sync', 'last-sync', fmtTime(s?.lastSyncAt)],
+    ['last sync', 'last-sync', fmtTime(lastSync(state))],
     ['corrections', 'sync-attempts', String(s?.syncAttempts ?? '—')],
     ['inconsistency seen', 'inconsistency', String(s?.inconsistencyDetected ?? '—')],
     ['reconnects', 'reconnects', String(state.reconnects)],
@@ -88,7 +97,24 @@ function renderSession(state: SessionSyncState): void {
   talk.classList.toggle('pressed', state.pushToTalk);
   $('#mute').textContent = s?.isMuted ? 'Unmute' : 'Mute';
   $<HTMLInputElement>('#sync-enabled').checked = state.syncEnabled ?? true;
+  applyControls(state, presence?.getState() ?? null);
   void applyMicrophone(state);
+}
+
+/** When the agent last confirmed the session in sync: a correction or `session.sync`
+ * (`lastSyncAt`), or a validation pass that found it right (announced by the agent). */
+function lastSync(state: SessionSyncState): Date | null {
+  const synced = state.session?.lastSyncAt ?? null;
+  const checked = state.lastValidation?.result.isValid ? state.lastValidation.at : null;
+  if (!synced || !checked) return synced ?? checked;
+  return synced > checked ? synced : checked;
+}
+
+function renderPresence(): void {
+  const el = $('#agent-presence');
+  el.innerHTML = agentBannerHtml(presence?.getState() ?? null, dispatchInfo);
+  el.hidden = el.innerHTML === '';
+  applyControls(session?.getState() ?? null, presence?.getState() ?? null);
 }
 
 function renderEvent(e: SessionSyncEvent): void {
@@ -113,6 +139,19 @@ function status(text: string, bad = false): void {
   el.className = bad ? 'bad' : 'muted';
 }
 
+/** A failure in words, the agent's explanation under it, and the code in small print. */
+function failure(label: string, err: unknown, words?: string): void {
+  const described = describeError(err);
+  const { detail, code } = described;
+  const sentence = words ?? described.sentence;
+  const el = $('#command-status');
+  el.innerHTML =
+    `<span>${escape(label)}: ${escape(sentence)}</span>` +
+    (detail ? `<span class="detail">${escape(detail)}</span>` : '') +
+    `<small class="code" data-testid="error-code">${escape(code)}</small>`;
+  el.className = 'bad';
+}
+
 // -- the microphone: published in voice sessions, muted with the session ------------------
 
 let micWanted: boolean | null = null;
@@ -135,10 +174,23 @@ async function join(roomName: string, identity?: string): Promise<void> {
   const q = new URLSearchParams({ room: roomName, ...(identity ? { identity } : {}) });
   const res = await fetch(`/api/token?${q}`);
   if (!res.ok) throw new Error(`token endpoint: ${res.status} ${await res.text()}`);
-  const { url, token } = (await res.json()) as { url: string; token: string };
+  const { url, token, agentName, agentDeadlineSeconds } = (await res.json()) as {
+    url: string;
+    token: string;
+    agentName?: string;
+    agentDeadlineSeconds?: number;
+  };
   const r = new Room({ adaptiveStream: true, dynacast: true });
   room = r;
   session = new SessionSync(r);
+  dispatchInfo = { url, agentName: agentName ?? '' };
+  // A little past the endpoint's own deadline, by which it has dispatched the agent again.
+  const deadlineMs = Number(params.get('agentDeadlineMs') ?? ((agentDeadlineSeconds ?? 20) + 5) * 1000);
+  presence = new AgentPresence(r, { deadlineMs });
+  presence.on('changed', (p) => {
+    renderPresence();
+    if (p.overdue) void readDispatch(roomName);
+  });
   session.subscribe(() => session && renderSession(session.getState()));
   session.onSessionSync(renderEvent);
   r.registerTextStreamHandler('lk.transcription', (reader: TextStreamReader, participant) => {
@@ -156,9 +208,32 @@ async function join(roomName: string, identity?: string): Promise<void> {
   status(`joined ${roomName} as ${r.localParticipant.identity}`);
 }
 
+function joinFailed(err: unknown): void {
+  const text = err instanceof Error ? err.message : String(err);
+  const words = /pc connection|peer connection|ICE/i.test(text)
+    ? 'The server answered, but no media connection could be made. The browser and the server need an address other than loopback (see docs/self-hosted.md).'
+    : /token endpoint/.test(text)
+      ? "The page's endpoint refused the room or the identity."
+      : 'Could not join the room. Is the LiveKit server running?';
+  failure('join', err, words);
+}
+
+async function readDispatch(roomName: string): Promise<void> {
+  try {
+    const res = await fetch(`/api/rooms/${encodeURIComponent(roomName)}/agent`);
+    if (res.ok && dispatchInfo) dispatchInfo = { ...dispatchInfo, ...((await res.json()) as Partial<DispatchInfo>) };
+  } catch {
+    /* the endpoint is gone: the banner says what it can */
+  }
+  renderPresence();
+}
+
 async function leave(): Promise<void> {
   session?.dispose();
   session = null;
+  presence?.dispose();
+  presence = null;
+  renderPresence();
   micWanted = null;
   if (room) await room.disconnect();
   room = null;
@@ -182,11 +257,7 @@ async function run(label: string, action: (s: SessionSync) => Promise<unknown>):
     await action(session);
     status(`${label}: ok`);
   } catch (err) {
-    if (err instanceof SessionSyncError) {
-      status(`${label}: ${err.code}${err.rpcCode ? ` (${err.rpcCode})` : ''} ${JSON.stringify(err.details)}`, true);
-    } else {
-      status(`${label}: ${String(err)}`, true);
-    }
+    failure(label, err);
   }
 }
 
@@ -291,7 +362,7 @@ $<HTMLInputElement>('#sync-enabled').addEventListener('change', (ev) => {
 
 $('#join').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  join(roomInput.value, identityInput.value || undefined).catch((err: unknown) => status(String(err), true));
+  join(roomInput.value, identityInput.value || undefined).catch(joinFailed);
 });
 $('#leave-button').addEventListener('click', () => void leave().then(() => status('left')));
 
@@ -313,6 +384,8 @@ window.sessionSyncPage = {
     return tester(session, options.interrupt).runScenario(name);
   },
   transcripts: () => transcripts,
+  command: (label, method, commandParams = {}) =>
+    run(label, (s) => s.command(method, commandParams as never)),
   runAll: async () => {
     if (!session) throw new Error('join a room first');
     return tester(session).runAllTests();
@@ -320,5 +393,5 @@ window.sessionSyncPage = {
 };
 
 if (params.get('autojoin') === '1') {
-  join(roomInput.value, identityInput.value || undefined).catch((err: unknown) => status(String(err), true));
+  join(roomInput.value, identityInput.value || undefined).catch(joinFailed);
 }

@@ -1,4 +1,4 @@
-export {};
+import { timeHtml } from './time.js';
 
 // Read-only: every room on the server and its agent's published session, polled from the
 // local endpoint (which reads LiveKit's server API).
@@ -37,7 +37,7 @@ function row(room: RoomView, agent: AgentView | undefined): string {
     escape(agent?.pushToTalk ?? '—'),
     String(s?.isMuted ?? '—'),
     escape(s?.turnDetection ?? '—'),
-    s?.lastSyncAt ? new Date(s.lastSyncAt).toLocaleTimeString() : '—',
+    timeHtml(s?.lastSyncAt),
     String(s?.syncAttempts ?? '—'),
     s ? (s.inconsistencyDetected ? badge('seen', 'warn') : badge('none', 'ok')) : '—',
     escape(room.participants.map((p) => `${p.identity}${p.kind === 'agent' ? ' (agent)' : ''}`).join(', ')),
@@ -52,7 +52,7 @@ async function refresh(): Promise<void> {
     const { rooms } = (await res.json()) as { rooms: RoomView[] };
     body.innerHTML = rooms.map((r) => (r.agents.length ? r.agents.map((a) => row(r, a)).join('') : row(r, undefined))).join('');
     document.querySelector<HTMLElement>('#empty')!.hidden = rooms.length > 0;
-    document.querySelector('#updated')!.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    document.querySelector('#updated')!.innerHTML = `updated ${timeHtml(new Date())}`;
   } catch (err) {
     document.querySelector('#updated')!.textContent = `cannot read the rooms: ${String(err)}`;
   }
