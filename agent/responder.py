@@ -26,7 +26,7 @@ PROVIDER = "session-sync"
 INTRO = (
     "I'm the built-in offline responder, so I can only give simple, fixed replies. "
     "To talk with a real model, set LLM_MODEL, for example to openai/gpt-4.1-mini, "
-    "together with LIVEKIT_API_KEY and LIVEKIT_API_SECRET."
+    "with the keys of a LiveKit Cloud project."
 )
 """Said in the first reply of every conversation; it always contains "offline responder"."""
 
