@@ -48,7 +48,7 @@ CLOUD_DOMAINS = (".livekit.cloud", ".livekit.run")
 """Hosts of LiveKit Cloud, as livekit-agents recognises them (`utils.misc.is_cloud`)."""
 JOBS_PER_CPU = 2
 """The default capacity: a voice job with local speech-to-text takes about half a core while
-its user speaks (docs/dispatch.md), so two per core keep a small machine responsive."""
+its user speaks (docs/self-hosted.md), so two per core keep a small machine responsive."""
 
 DEFAULT_INSTRUCTIONS = (
     "You are a friendly, helpful assistant talking with a user by voice or text. "

@@ -17,8 +17,8 @@ reconnect on a busy machine, which the agent must not take for leaving."""
 
 
 START_LOAD = {"MAX_JOBS": "16"}
-"""For `start` workers: a shared machine is often above the framework's 70% CPU mark, where a
-worker refuses jobs; count jobs instead. (`dev` has no limit.)"""
+"""For `start` workers: room for every room the tests open at once, whatever the number of
+cores (the default capacity is two jobs per core)."""
 
 
 def worker_env(info: ServerInfo, **settings: str) -> dict[str, str]:
