@@ -8,12 +8,13 @@ import pytest
 from livekit.agents import AgentSession
 from livekit.plugins import silero
 
-from agent.console import ConsoleAgent, ConsoleCommands, show_voice_turns
+from agent.console import ConsoleAgent, show_voice_turns
+from agent.console_commands import ConsoleCommands
 from agent.console_mic import ConsoleMicrophone, console_speaker
-from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
 from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient

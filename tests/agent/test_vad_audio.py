@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from agent.models import TurnDetectorPlan
+from agent.speech_models import TurnDetectorPlan
 from livekit.plugins.session_sync.testing import eventually
 
 from .conftest import Worker
