@@ -26,7 +26,6 @@ from .plan import (
     Republish,
     SendSnapshot,
     Silence,
-    SyncState,
     UserTurn,
     apply_commit,
     plan_correction,
@@ -47,6 +46,7 @@ from .protocol import (
 from .publisher import EventCallback, Publisher
 from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
 from .room import RoomPort
+from .state import SyncState
 from .summary import SessionSummaries
 from .transitions import Incoming, plan_command, resolve
 from .turn_taking import PressGuard, TurnTakingDriver, TurnTakingPort, TurnTakingTarget
