@@ -48,7 +48,7 @@ from agent.session_type import ChosenType
 from agent.settings import load_settings
 from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
-from tests.agent.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
+from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
 
 TARGET_COMMIT_P99_MS = 20.0
 WORDS = {1: "what is the weather like", 2: "and what about tomorrow"}

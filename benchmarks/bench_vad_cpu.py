@@ -49,7 +49,7 @@ from agent.session_type import ChosenType
 from agent.settings import load_settings
 from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer
-from tests.agent.fakes import EchoLLM, FixedSTT, SilentTTS, TimedAudioOutput
+from support.fakes import EchoLLM, FixedSTT, SilentTTS, TimedAudioOutput
 
 SPEECH = "tests/fixtures/speech_hello.wav"
 GAP_SECONDS = 3.0

@@ -18,8 +18,7 @@ from agent.speech_models import LoadedModels, TurnDetectorPlan
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
 from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient
-
-from .fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
+from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
 
 WORDS = {1: "secret words", 2: "hello there", 3: "switch me"}
 
