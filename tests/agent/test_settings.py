@@ -233,7 +233,7 @@ def test_cloud_models_named_for_a_self_hosted_server_are_used_and_warned_about(
 
 
 def test_the_startup_lines_say_which_models_and_why(clean_env: Path) -> None:
-    from agent.models import TurnDetectorPlan, describe_models
+    from agent.speech_models import TurnDetectorPlan, describe_models
 
     plan = TurnDetectorPlan("audio", "audio")
     local = "\n".join(describe_models(load_settings(**LOCAL_SERVER), plan))

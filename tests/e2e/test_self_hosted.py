@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from livekit import rtc
 
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+
 from .app import create_room, join_app
 from .conftest import worker_env
 from .worker import Worker, running_worker
