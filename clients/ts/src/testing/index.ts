@@ -5,8 +5,15 @@
 //   tester.addScenario(customScenario);
 //   const results = await tester.runAllTests();
 import type { SessionSync } from '../client.js';
+import { SessionSyncClientEvent } from '../client-types.js';
 import { SessionSyncError } from '../errors.js';
 import type { SessionConfig, SessionSyncEvent, SessionSyncState, SessionType } from '../types.js';
+
+/** Listen to every session-sync event; returns the function that stops it. */
+function onSessionSyncEvent(session: SessionSync, listener: (event: SessionSyncEvent) => void): () => void {
+  session.on(SessionSyncClientEvent.SessionSync, listener);
+  return () => session.off(SessionSyncClientEvent.SessionSync, listener);
+}
 
 /** Ways to disturb the session from outside the app, supplied by the test environment. */
 export interface ScenarioHooks {
@@ -368,7 +375,7 @@ export class SessionSynchronizationTester {
     if (!scenario) throw new Error(`no scenario named ${String(scenarioOrName)}`);
     const log: string[] = [];
     const events: SessionSyncEvent[] = [];
-    const stopEvents = this.session.onSessionSync((e) => events.push(e));
+    const stopEvents = onSessionSyncEvent(this.session, (e) => events.push(e));
     const cleanups = new Set<() => void>();
     const started = Date.now();
     const ctx = this.context(log, events, cleanups);
@@ -435,7 +442,8 @@ export class SessionSynchronizationTester {
               resolve(state);
             }
           };
-          const stop = session.subscribe(check);
+          session.on(SessionSyncClientEvent.StateChanged, check);
+          const stop = () => session.off(SessionSyncClientEvent.StateChanged, check);
           // Predicates may also read the room (the agent's attributes), which is not state.
           const poll = setInterval(check, 100);
           const timer = setTimeout(() => {
@@ -457,7 +465,7 @@ export class SessionSynchronizationTester {
             stop();
             cleanups.delete(done);
           };
-          const stop = session.onSessionSync((e) => {
+          const stop = onSessionSyncEvent(session, (e) => {
             if (predicate(e)) {
               done();
               resolve(e);
