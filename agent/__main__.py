@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 import warnings
 
-from .settings import Settings, SettingsError, load_settings
-from .speech_models import describe_models
+from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
+from .speech_models import (
+    ModelFilesMissing,
+    describe_models,
+    plan_turn_detector,
+    register_download_plugins,
+)
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -76,12 +81,27 @@ def _check_server_settings(command: str, argv: list[str], settings: Settings) ->
         )
 
 
-def download_files() -> None:
-    """Every model the worker runs ships inside its package: there is nothing to fetch."""
-    print(
-        "session-sync: nothing to download: silero VAD, the on-device end-of-turn model "
-        "and pocketsphinx ship inside their packages"
-    )
+def download_files(choice: TurnDetectorChoice) -> None:
+    """Fetch the files the selected models need; offline, say in one line what failed."""
+    if choice not in ("english", "multilingual"):
+        print(
+            f"session-sync: nothing to download for TURN_DETECTOR={choice}: silero VAD, "
+            "the audio end-of-turn model and pocketsphinx ship inside their packages"
+        )
+        return
+    register_download_plugins(choice)
+    from livekit.agents import Plugin
+
+    for plugin in Plugin.registered_plugins:
+        try:
+            plugin.download_files()
+        except Exception as e:
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            _fail(
+                f"could not fetch the {choice} end-of-turn model files for {plugin.package} "
+                f"({type(e).__name__}: {reason}); check the network and run it again"
+            )
+    print(f"session-sync: the {choice} end-of-turn model files are on this machine")
 
 
 def main(argv: list[str]) -> None:
@@ -95,13 +115,23 @@ def main(argv: list[str]) -> None:
     for warning in settings.startup_warnings():
         print(f"session-sync: warning: {warning}", file=sys.stderr)
     if command == "download-files":
-        download_files()
+        download_files(settings.turn_detector)
         return
+    try:
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+    except ModelFilesMissing as e:
+        _fail(str(e))
+    if plan.problem:
+        print(
+            f"session-sync: warning: {plan.problem}; falling back to VAD-only endpointing",
+            file=sys.stderr,
+        )
+    register_download_plugins(plan.effective)
     if command == "console":
         _check_console_prerequisites(argv)
     _check_server_settings(command, argv, settings)
     if command in ("console", *SERVER_COMMANDS):
-        for line in describe_models(settings):
+        for line in describe_models(settings, plan):
             print(f"session-sync: models for {line}", file=sys.stderr)
 
     from livekit.agents import cli

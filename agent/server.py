@@ -30,7 +30,7 @@ from .heap import keep_heap
 from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from .session_type import choose_session_type
 from .settings import Settings, load_settings
-from .speech_models import shared_models
+from .speech_models import plan_turn_detector, shared_models
 
 logger = logging.getLogger("agent.worker")
 
@@ -50,7 +50,8 @@ def prewarm(proc: JobProcess) -> None:
     """Runs once per job process, or once per job under the thread executor: the models come
     from the process, loaded by the first prewarm or inherited from the forkserver."""
     settings = load_settings()
-    proc.userdata["prewarmed"] = Prewarmed(settings, shared_models(settings))
+    plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+    proc.userdata["prewarmed"] = Prewarmed(settings, shared_models(settings, plan))
     keep_heap(settings.heap_options())
 
 

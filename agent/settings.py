@@ -30,10 +30,8 @@ from .heap import HeapOptions
 from .settings_messages import SettingsError as SettingsError
 from .settings_messages import describe_errors, env_name, literal_choices
 
-TurnDetectorChoice = Literal["audio", "vad-only"]
-RETIRED_TURN_DETECTORS = ("english", "multilingual")
-"""TURN_DETECTOR values for livekit-plugins-turn-detector's text models, which LiveKit
-deprecated in favour of `inference.TurnDetector` (the `audio` choice)."""
+TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
+TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 JobExecutor = Literal["process", "thread"]
 
@@ -91,7 +89,9 @@ class Settings(BaseSettings):
     """Seconds between periodic state validations."""
 
     turn_detector: TurnDetectorChoice = "audio"
-    """End-of-turn model for voice-vad sessions: audio (on-device) or vad-only."""
+    """End-of-turn model for voice-vad sessions."""
+    turn_detector_fallback: TurnDetectorFallback = "vad-only"
+    """What to do when the selected turn detector's model files are missing."""
 
     llm_model: str | None = None
     """LiveKit Inference LLM such as openai/gpt-4.1-mini; unset or none = offline responder."""
@@ -161,6 +161,7 @@ class Settings(BaseSettings):
     @field_validator(
         "default_session_type",
         "turn_detector",
+        "turn_detector_fallback",
         "log_level",
         "job_executor",
         mode="before",
@@ -174,17 +175,6 @@ class Settings(BaseSettings):
             for candidate in (value.strip(), value.strip().lower(), value.strip().upper()):
                 if candidate in choices:
                     return candidate
-        return value
-
-    @field_validator("turn_detector", mode="before")
-    @classmethod
-    def _not_retired(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().lower() in RETIRED_TURN_DETECTORS:
-            raise ValueError(
-                "the text end-of-turn models came from livekit-plugins-turn-detector, which "
-                "LiveKit deprecated for inference.TurnDetector: use audio (its on-device "
-                "model) or vad-only"
-            )
         return value
 
     @field_validator("agent_name", mode="before")

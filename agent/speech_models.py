@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+import os
 import threading
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Literal
 
 from livekit.agents import inference
 from livekit.agents import vad as agents_vad
@@ -17,12 +22,90 @@ from .settings import LOCAL, Settings, TurnDetectorChoice, load_settings
 
 logger = logging.getLogger("agent.speech_models")
 
+DOWNLOAD_COMMAND = "uv run python -m agent download-files"
+
+
+class ModelFilesMissing(RuntimeError):
+    """A selected model needs files that are not on this machine."""
+
+
+@dataclass(frozen=True)
+class TurnDetectorPlan:
+    """What end-of-turn detection the worker will run, decided once at start-up."""
+
+    requested: TurnDetectorChoice
+    effective: TurnDetectorChoice
+    problem: str | None = None
+
+
+def _turn_detector_models() -> ModuleType:
+    """livekit-plugins-turn-detector's own table of hub files (its `models` module).
+
+    Loaded on its own: importing the package registers its inference runners, which then
+    fail the worker when the files are missing, and this check must run before that.
+    """
+    package = importlib.util.find_spec("livekit.plugins.turn_detector")
+    locations = package.submodule_search_locations if package else None
+    if not locations:
+        raise ModelFilesMissing("livekit-plugins-turn-detector is not installed")
+    path = os.path.join(next(iter(locations)), "models.py")
+    spec = importlib.util.spec_from_file_location("_turn_detector_model_table", path)
+    if spec is None or spec.loader is None:
+        raise ModelFilesMissing(f"cannot read {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def missing_hub_files(choice: Literal["english", "multilingual"]) -> str | None:
+    """Why the text model cannot load offline, or None when its files are all cached.
+
+    Asks for what the plugin's loader asks for, with the plugin's repository and revision.
+    """
+    from huggingface_hub import try_to_load_from_cache
+    from transformers import AutoTokenizer
+
+    table = _turn_detector_models()
+    repo: str = table.HG_MODEL
+    revision: str = table.MODEL_REVISIONS["en" if choice == "english" else "multilingual"]
+    for filename in (f"onnx/{table.ONNX_FILENAME}", "languages.json"):
+        if not isinstance(try_to_load_from_cache(repo, filename, revision=revision), str):
+            return f"{repo}@{revision} file {filename}"
+    try:
+        AutoTokenizer.from_pretrained(repo, revision=revision, local_files_only=True)
+    except OSError:
+        return f"{repo}@{revision} tokenizer"
+    return None
+
+
+def plan_turn_detector(
+    choice: TurnDetectorChoice, *, fallback: Literal["vad-only", "refuse"]
+) -> TurnDetectorPlan:
+    """Check the selected end-of-turn model can load here; fall back or refuse if not."""
+    if choice not in ("english", "multilingual"):
+        return TurnDetectorPlan(requested=choice, effective=choice)
+    missing = missing_hub_files(choice)
+    if missing is None:
+        return TurnDetectorPlan(requested=choice, effective=choice)
+    problem = (
+        f"TURN_DETECTOR={choice} needs model files that are not on this machine "
+        f"(missing: {missing}). Fetch them with: TURN_DETECTOR={choice} {DOWNLOAD_COMMAND}"
+    )
+    if fallback == "refuse":
+        raise ModelFilesMissing(problem + "  (or set TURN_DETECTOR=audio, which works offline)")
+    return TurnDetectorPlan(requested=choice, effective="vad-only", problem=problem)
+
+
+def register_download_plugins(choice: TurnDetectorChoice) -> None:
+    """Make `download-files` fetch the text end-of-turn models when they are selected."""
+    if choice in ("english", "multilingual"):
+        importlib.import_module("livekit.plugins.turn_detector")
+
 
 @dataclass
 class LoadedModels:
     vad: agents_vad.VAD
-    turn_detector: TurnDetectorChoice
-    """TURN_DETECTOR: what ends a user's turn in a voice-vad session."""
+    plan: TurnDetectorPlan
     stt_model: PocketSphinxModel | None = None
     """Loaded when STT_MODEL is local."""
     tts_voice: EspeakVoice | None = None
@@ -51,35 +134,44 @@ class LoadedModels:
         except Exception:
             logger.exception(
                 "the %s end-of-turn model failed to load; this call uses VAD-only endpointing",
-                self.turn_detector,
+                self.plan.effective,
             )
             return "vad"
 
     def _make_turn_detector(self) -> TurnDetectionMode:
-        if self.turn_detector == "audio":
-            # Pinned to the on-device model: unpinned, the framework picks its cloud model
-            # on LiveKit Cloud and in dev mode.
-            return inference.TurnDetector(version="v1-mini")
+        match self.plan.effective:
+            case "audio":
+                return inference.TurnDetector(version="v1-mini")
+            case "english":
+                from livekit.plugins.turn_detector.english import EnglishModel
+
+                return EnglishModel()
+            case "multilingual":
+                from livekit.plugins.turn_detector.multilingual import MultilingualModel
+
+                return MultilingualModel()
         return "vad"
 
 
-def load_models(settings: Settings) -> LoadedModels:
+def load_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
     """Load everything heavy once; called from the process prewarm, never per call."""
     vad = silero.VAD.load()
+    if plan.effective in ("english", "multilingual"):
+        register_download_plugins(plan.effective)
+    if plan.problem:
+        logger.warning("%s; using VAD-only endpointing instead", plan.problem)
     stt_model = PocketSphinxModel() if settings.effective_stt_model == LOCAL else None
     tts_voice = EspeakVoice.find() if settings.effective_tts_model == LOCAL else None
-    logger.info("models loaded", extra={"turn_detector": settings.turn_detector})
-    return LoadedModels(
-        vad=vad, turn_detector=settings.turn_detector, stt_model=stt_model, tts_voice=tts_voice
-    )
+    logger.info("models loaded", extra={"turn_detector": plan.effective})
+    return LoadedModels(vad=vad, plan=plan, stt_model=stt_model, tts_voice=tts_voice)
 
 
-_ModelsKey = tuple[TurnDetectorChoice, bool, bool]
+_ModelsKey = tuple[TurnDetectorPlan, bool, bool]
 _process_models: dict[_ModelsKey, LoadedModels] = {}
 _process_models_lock = threading.Lock()
 
 
-def shared_models(settings: Settings) -> LoadedModels:
+def shared_models(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
     """This process's models, loaded by the first caller and shared by every later one.
 
     Under the thread executor every job's prewarm runs in the worker process, and a process
@@ -90,14 +182,14 @@ def shared_models(settings: Settings) -> LoadedModels:
     the first detector of a process loads them.
     """
     key = (
-        settings.turn_detector,
+        plan,
         settings.effective_stt_model == LOCAL,
         settings.effective_tts_model == LOCAL,
     )
     with _process_models_lock:
         models = _process_models.get(key)
         if models is None:
-            models = _process_models[key] = load_models(settings)
+            models = _process_models[key] = load_models(settings, plan)
         return models
 
 
@@ -107,20 +199,24 @@ def preload_shared_models() -> None:
     A failure here is left for the job's own prewarm to meet and report.
     """
     try:
-        shared_models(load_settings())
+        settings = load_settings()
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+        shared_models(settings, plan)
     except Exception:
         logger.debug("models not preloaded; each job process loads its own", exc_info=True)
 
 
-def describe_models(settings: Settings) -> list[str]:
+def describe_models(settings: Settings, plan: TurnDetectorPlan) -> list[str]:
     """One line per session type: the models it will use, for the start-up log."""
     llm = settings.llm_model or "offline responder"
     stt = _speech_name(settings.effective_stt_model, "pocketsphinx en-us")
     tts = _speech_name(settings.effective_tts_model, "espeak-ng")
     end_of_turn = {
         "audio": "silero VAD + on-device end-of-turn model (turn-detector-v1-mini)",
+        "english": "silero VAD + end-of-turn model english",
+        "multilingual": "silero VAD + end-of-turn model multilingual",
         "vad-only": "silero VAD only",
-    }[settings.turn_detector]
+    }[plan.effective]
     voice = f"speech-to-text {stt}, LLM {llm}, speech {tts}"
     if settings.effective_stt_model is None:
         voice = "unavailable: STT_MODEL=none"

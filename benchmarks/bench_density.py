@@ -54,7 +54,7 @@ from agent.server import prewarm
 from agent.session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
-from agent.speech_models import LoadedModels, load_models
+from agent.speech_models import LoadedModels, load_models, plan_turn_detector
 from livekit.plugins.session_sync import SessionSynchronizer
 from livekit.plugins.session_sync.testing import InMemoryServer
 
@@ -178,7 +178,8 @@ async def child(variant: str, seconds: float, levels: tuple[int, ...]) -> NoRetu
         settings, models = prewarmed.settings, prewarmed.models
     else:
         settings = load_settings()
-        models = load_models(settings)
+        plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
+        models = load_models(settings, plan)
         if variant == "bare-frozen":
             freeze_startup_heap()
     progress(f"{variant}: started as a worker")

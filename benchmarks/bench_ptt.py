@@ -46,7 +46,7 @@ from agent.session import (
 )
 from agent.session_type import ChosenType
 from agent.settings import load_settings
-from agent.speech_models import LoadedModels
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
 from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
 
@@ -222,7 +222,7 @@ async def open_ours(voice_activity: vad.VAD) -> Contender:
     settings = load_settings(
         _env_file=None, initial_sync_delay_seconds=3600, sync_interval_seconds=3600
     )
-    models = LoadedModels(vad=voice_activity, turn_detector="vad-only")
+    models = LoadedModels(vad=voice_activity, plan=TurnDetectorPlan("vad-only", "vad-only"))
     session, turns = build_session(settings, models, "voice-ptt", **fakes())
     mic = attach_io(session, stamps)
     await session.start(stamping(SessionSyncAgent, stamps))

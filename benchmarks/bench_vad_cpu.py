@@ -47,7 +47,7 @@ from agent.heap import freeze_startup_heap
 from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import load_settings
-from agent.speech_models import LoadedModels
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer
 from support.fakes import EchoLLM, FixedSTT, SilentTTS, TimedAudioOutput
 
@@ -160,7 +160,7 @@ async def open_bare(voice: vad.VAD, frames: list[rtc.AudioFrame], seconds: float
 
 async def open_ours(voice: vad.VAD, frames: list[rtc.AudioFrame], seconds: float) -> Opened:
     settings = load_settings(_env_file=None)
-    models = LoadedModels(vad=voice, turn_detector="audio")
+    models = LoadedModels(vad=voice, plan=TurnDetectorPlan("audio", "audio"))
     session, turns_port = build_session(settings, models, "voice-vad", **fakes())
     mic = LoopMicrophone(frames, seconds)
     session.input.audio = mic

@@ -13,8 +13,8 @@ from agent.console_commands import ConsoleCommands
 from agent.console_mic import ConsoleMicrophone, console_speaker
 from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
-from agent.settings import Settings, TurnDetectorChoice, load_settings
-from agent.speech_models import LoadedModels
+from agent.settings import Settings, load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
 from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient
@@ -80,13 +80,15 @@ async def make_worker(settings: Settings, vad: silero.VAD) -> AsyncIterator[Call
     async def make(
         session_type: SessionType,
         *,
-        turn_detector: TurnDetectorChoice = "vad-only",
+        plan: TurnDetectorPlan | None = None,
         stt: Any = None,
         console: bool = False,
         voice_activity: Any = None,
     ) -> Worker:
         """`console=True`: the console's agent, microphone (`/say`) and no speaker."""
-        models = LoadedModels(vad=voice_activity or vad, turn_detector=turn_detector)
+        models = LoadedModels(
+            vad=voice_activity or vad, plan=plan or TurnDetectorPlan("vad-only", "vad-only")
+        )
         fake_llm, fake_tts = EchoLLM(), SilentTTS()
         # stt="none": the agent has no speech-to-text.
         fake_stt = None if stt == "none" else stt or TaggedSTT(WORDS)

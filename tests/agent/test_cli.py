@@ -31,16 +31,14 @@ def test_missing_portaudio_gives_install_instructions_not_a_traceback(
     assert "apt-get install -y libportaudio2" in capsys.readouterr().err
 
 
-def test_a_retired_text_turn_model_stops_the_worker_naming_its_replacement(
+def test_refusing_a_missing_turn_model_stops_with_the_fix_command(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("TURN_DETECTOR", "multilingual")
-    with pytest.raises(SystemExit) as exit_:
+    monkeypatch.setenv("TURN_DETECTOR", "english")
+    monkeypatch.setenv("TURN_DETECTOR_FALLBACK", "refuse")
+    with pytest.raises(SystemExit):
         main(["agent", "start"])
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert "TURN_DETECTOR='multilingual' is not accepted" in err
-    assert "use audio" in err
+    assert "TURN_DETECTOR=english uv run python -m agent download-files" in capsys.readouterr().err
 
 
 def test_start_without_a_server_says_what_is_missing(

@@ -13,12 +13,14 @@ from livekit import rtc
 
 from agent.local_stt import LocalSTT, PocketSphinxModel
 from agent.local_tts import EspeakVoice, LocalTTS
+from agent.speech_models import TurnDetectorPlan
 from livekit.plugins.session_sync.testing import eventually
 
 from .conftest import Worker
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PHRASES = ["good morning", "how are you doing", "what can you do", "nice to meet you"]
+AUDIO_MODEL = TurnDetectorPlan("audio", "audio")
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +101,7 @@ async def test_vad_commits_a_turn_after_the_speech_with_say(
     make_worker, sphinx: PocketSphinxModel, caplog: pytest.LogCaptureFixture
 ) -> None:
     worker: Worker = await make_worker(
-        "voice-vad", console=True, stt=LocalSTT(sphinx), turn_detector="audio"
+        "voice-vad", console=True, stt=LocalSTT(sphinx), plan=AUDIO_MODEL
     )
     committed_at: list[float] = []
     worker.session.on(

@@ -15,7 +15,7 @@ from agent.heap import HeapKeeper, HeapOptions
 from agent.server import executor_options, prewarm
 from agent.session import Prewarmed
 from agent.settings import Settings, load_settings
-from agent.speech_models import LoadedModels, preload_shared_models
+from agent.speech_models import LoadedModels, TurnDetectorPlan, preload_shared_models
 
 
 class _Proc:
@@ -33,10 +33,10 @@ def fresh_process(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> list[Sett
     monkeypatch.setattr(heap, "_keeper", HeapKeeper(HeapOptions(0, 0)))
     loads: list[Settings] = []
 
-    def load(settings: Settings) -> LoadedModels:
+    def load(settings: Settings, plan: TurnDetectorPlan) -> LoadedModels:
         loads.append(settings)
         time.sleep(0.05)  # long enough for concurrent prewarms to overlap
-        return LoadedModels(vad=cast(Any, object()), turn_detector=settings.turn_detector)
+        return LoadedModels(vad=cast(Any, object()), plan=plan)
 
     monkeypatch.setattr(speech_models, "load_models", load)
     return loads
@@ -70,13 +70,15 @@ def test_a_process_forked_after_the_preload_loads_nothing_in_its_prewarm(
     prewarm(cast(JobProcess, proc))  # in the job process
 
     assert len(fresh_process) == 1
-    assert prewarmed(proc).turn_detector == "audio"
+    assert prewarmed(proc).plan.effective == "audio"
 
 
 def test_a_failed_preload_leaves_the_load_to_the_prewarm(
     fresh_process: list[Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TURN_DETECTOR", "german")  # settings that do not load
+    monkeypatch.setenv("TURN_DETECTOR", "english")
+    monkeypatch.setenv("TURN_DETECTOR_FALLBACK", "refuse")
+    monkeypatch.setattr(speech_models, "missing_hub_files", lambda choice: "the model")
 
     preload_shared_models()
 

@@ -26,6 +26,7 @@ def test_defaults_load_with_an_empty_environment(clean_env: Path) -> None:
     assert settings.initial_sync_delay_seconds == 1.0
     assert settings.sync_interval_seconds == 5.0
     assert settings.turn_detector == "audio"
+    assert settings.turn_detector_fallback == "vad-only"
     assert settings.llm_model is None
     assert (settings.effective_stt_model, settings.effective_tts_model) == ("local", "local")
     assert settings.ptt_transcript_timeout_seconds == 5.0
@@ -96,8 +97,8 @@ def test_sync_options_carry_the_sync_and_press_timings(clean_env: Path) -> None:
         ("PTT_TRANSCRIPT_TIMEOUT_SECONDS", "soon", "must be a number of seconds greater than 0"),
         ("PTT_MAX_PRESS_SECONDS", "inf", "must be a number of seconds greater than 0"),
         ("PTT_STT_FLUSH_SECONDS", "-0.5", "must be 0 or more"),
-        ("TURN_DETECTOR", "german", "use one of audio, vad-only"),
-        ("TURN_DETECTOR", "English", "deprecated for inference.TurnDetector: use audio"),
+        ("TURN_DETECTOR", "german", "use one of audio, english, multilingual, vad-only"),
+        ("TURN_DETECTOR_FALLBACK", "crash", "use one of vad-only, refuse"),
         ("LOG_LEVEL", "verbose", "use one of DEBUG, INFO, WARNING, ERROR"),
         ("JOB_EXECUTOR", "fork", "use one of process, thread"),
         ("LIVEKIT_URL", "ftp://example.com", "starting with ws://, wss://, http:// or https://"),

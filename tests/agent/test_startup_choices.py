@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from agent.session_type import choose_session_type, parse_session_type
+from agent.speech_models import DOWNLOAD_COMMAND, ModelFilesMissing, plan_turn_detector
 
 
 def test_first_source_with_a_type_wins() -> None:
@@ -47,14 +48,31 @@ def test_metadata_with_a_non_string_type_is_refused() -> None:
         parse_session_type('{"sessionType": 3}')
 
 
+def test_missing_text_model_falls_back_to_vad_with_the_fix_command() -> None:
+    plan = plan_turn_detector("english", fallback="vad-only")
+    assert plan.effective == "vad-only"
+    assert plan.problem is not None
+    assert f"TURN_DETECTOR=english {DOWNLOAD_COMMAND}" in plan.problem
+
+
+def test_missing_text_model_can_refuse_to_start() -> None:
+    with pytest.raises(ModelFilesMissing, match="download-files"):
+        plan_turn_detector("multilingual", fallback="refuse")
+
+
+def test_offline_models_need_no_files() -> None:
+    assert plan_turn_detector("audio", fallback="refuse").effective == "audio"
+    assert plan_turn_detector("vad-only", fallback="refuse").effective == "vad-only"
+
+
 def test_model_that_fails_at_call_time_falls_back_to_vad(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from livekit.plugins import silero
 
-    from agent.speech_models import LoadedModels
+    from agent.speech_models import LoadedModels, TurnDetectorPlan
 
-    models = LoadedModels(vad=silero.VAD.load(), turn_detector="audio")
+    models = LoadedModels(vad=silero.VAD.load(), plan=TurnDetectorPlan("english", "english"))
 
     def broken() -> None:
         raise RuntimeError("model files vanished")
