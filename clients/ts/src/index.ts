@@ -13,7 +13,7 @@ export type {
 } from './presence.js';
 export { ValidationFromEvents } from './validation-events.js';
 export type { ValidationPass } from './validation-events.js';
-export type { SessionSyncErrorCode, TransportErrorCode } from './errors.js';
+export type { LiveKitRpcErrorCode, SessionSyncErrorCode, TransportErrorCode } from './errors.js';
 export { toSessionConfig, toValidationResult } from './decode.js';
 export { DATE_FIELDS } from './types.js';
 export type {

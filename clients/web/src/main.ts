@@ -1,6 +1,6 @@
 import { Room, RoomEvent } from 'livekit-client';
 import type { TextStreamReader } from 'livekit-client';
-import { AgentPresence, SessionSync, describeError } from '@session-sync/client';
+import { AgentPresence, SessionSync, SessionSyncClientEvent, describeError } from '@session-sync/client';
 import type { SessionSyncEvent, SessionSyncMethod, SessionSyncState, SessionType } from '@session-sync/client';
 import { SessionSynchronizationTester } from '@session-sync/client/testing';
 import type { ScenarioHooks, ScenarioResult } from '@session-sync/client/testing';
@@ -191,8 +191,8 @@ async function join(roomName: string, identity?: string): Promise<void> {
     renderPresence();
     if (p.overdue) void readDispatch(roomName);
   });
-  session.subscribe(() => session && renderSession(session.getState()));
-  session.onSessionSync(renderEvent);
+  session.on(SessionSyncClientEvent.StateChanged, renderSession);
+  session.setSessionSyncEventCallback(renderEvent);
   r.registerTextStreamHandler('lk.transcription', (reader: TextStreamReader, participant) => {
     void reader.readAll().then((text) => addTranscript(participant.identity, text));
   });
