@@ -75,11 +75,14 @@ describe("the seed's scenarios in a real browser", () => {
   });
 
   test("connection interruption: the agent's link is cut and restored, and the page sees the same session come back", SCENARIO, async () => {
-    const summary = stack.worker.nextLine('"agent_reconnects": 1,', 240_000);
+    const summary = stack.worker.nextLine('"session summary"', 240_000);
     const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', { interrupt: 'agent' });
     assert.equal(result.status, 'passed', explain());
-    // The session's summary, logged as it ended, counted the agent's reconnect.
-    assert.equal(JSON.parse(await summary).ended_by, 'session.end');
+    // The session's summary, logged as it ended, counted the agent's reconnect (a loaded
+    // machine may see its link come back in two steps).
+    const line = JSON.parse(await summary);
+    assert.equal(line.ended_by, 'session.end');
+    assert.ok(line.agent_reconnects >= 1, `agent_reconnects: ${line.agent_reconnects}`);
     assert.ok(
       result.log.some((l) => l.includes("saw the agent's reconnect")),
       `the agent's link was not cut: ${result.log.join('\n')}`,
