@@ -24,6 +24,12 @@ logger = logging.getLogger("agent.load")
 CPU_WINDOW_SECONDS = 5.0
 """CPU is averaged over this long: one busy moment must not flip the worker to full."""
 
+SERVER_TARGET_LOAD = 0.7
+"""LiveKit's server offers a job only to a worker whose reported load is below this
+(`agents.target_load`, 0.7 by default in livekit-server 1.13: `JobRequestAffinity`). So a
+worker with room for more reports its share of the capacity scaled into [0, 0.7), and 1 only
+when it is full."""
+
 
 @dataclass(frozen=True)
 class Load:
@@ -35,7 +41,8 @@ class Load:
 
 def judge(jobs: int, capacity: int, cpu_share: float | None, cpu_guard: float) -> Load:
     """The load for `jobs` running out of `capacity`, the worker's own CPU share of the machine
-    (None before a window has passed) and the guard. Pure."""
+    (None before a window has passed) and the guard: below `SERVER_TARGET_LOAD` while there is
+    room, 1 when full. Pure."""
     if jobs >= capacity:
         return Load(1.0, f"{jobs} of {capacity} jobs running (MAX_JOBS)")
     if cpu_share is not None and cpu_share >= cpu_guard:
@@ -44,7 +51,7 @@ def judge(jobs: int, capacity: int, cpu_share: float | None, cpu_guard: float) -
             f"its processes use {cpu_share:.0%} of the machine's CPU over "
             f"{CPU_WINDOW_SECONDS:g} s, at or above CPU_GUARD={cpu_guard:g}",
         )
-    return Load(jobs / capacity)
+    return Load(SERVER_TARGET_LOAD * jobs / capacity)
 
 
 class OwnCpu:

@@ -7,8 +7,8 @@ and the built page itself. The API secret stays here; the browser only ever gets
 Reads LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET from the environment, and AGENT_NAME
 as the worker does: with a name, each token is followed by an explicit dispatch of that agent
 to the room through the server API; empty, the server's automatic dispatch is relied on. Either
-way, when no agent has joined a room `--agent-deadline` seconds after its token, the agent is
-dispatched again (at most `--redispatches` times), and the log says so.
+way, when no agent has joined a room `--agent-deadline` seconds after its token while its user
+is there, the agent is dispatched again (at most `--redispatches` times), and the log says so.
 
 GET  /api/token?room=NAME&identity=ID  -> {"url", "token", "room", "identity", "agentName",
                                            "agentDeadlineSeconds"}
@@ -128,6 +128,7 @@ class Dispatcher:
     the deadline: LiveKit's server offers a job once and gives up when no worker takes it."""
 
     MAX_ROOMS = 1000  # what it remembers; the oldest are forgotten first
+    POLL_SECONDS = 1.0  # how often a room without an agent is looked at
 
     def __init__(self, config: Config, lk: api.LiveKitAPI) -> None:
         self._config = config
@@ -156,10 +157,17 @@ class Dispatcher:
 
     async def _watch(self, room: str, entry: RoomDispatch) -> None:
         for attempt in range(self._config.redispatches + 1):
-            await asyncio.sleep(self._config.agent_deadline)
-            if await self._agent_in(room):
-                entry.agent_present = True
-                return
+            # Watched until the deadline: an agent that came and went (its user left) is not
+            # one to send again.
+            deadline = time.monotonic() + self._config.agent_deadline
+            while time.monotonic() < deadline:
+                await asyncio.sleep(min(self.POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+                agent, user = await self._who_is_in(room)
+                if agent:
+                    entry.agent_present = True
+                    return
+            if not user:
+                return  # nobody to serve: the user left, or never came
             if attempt == self._config.redispatches:
                 break
             logger.warning(
@@ -192,11 +200,16 @@ class Dispatcher:
         logger.info("dispatched agent %r to room %r (%s)", self._config.agent_name, room, why)
 
     async def _agent_in(self, room: str) -> bool:
+        return (await self._who_is_in(room))[0]
+
+    async def _who_is_in(self, room: str) -> tuple[bool, bool]:
+        """Whether the room has an agent, and whether it has anyone else."""
         try:
             listed = await self._lk.room.list_participants(api.ListParticipantsRequest(room=room))
-        except Exception:  # the room does not exist yet
-            return False
-        return any(_is_agent(p) for p in listed.participants)
+        except Exception:  # the room does not exist (yet, or any more)
+            return False, False
+        agents = [_is_agent(p) for p in listed.participants]
+        return any(agents), not all(agents)
 
     async def aclose(self) -> None:
         watchers = [e.watcher for e in self._rooms.values() if e.watcher]

@@ -6,15 +6,17 @@ import logging
 import pytest
 from livekit.agents import AgentServer
 
-from agent.load import CPU_WINDOW_SECONDS, OwnCpu, WorkerLoad, judge
+from agent.load import CPU_WINDOW_SECONDS, SERVER_TARGET_LOAD, OwnCpu, WorkerLoad, judge
 from agent.server import SessionSyncServer, build_server
 from agent.settings import load_settings
 
 
-def test_each_job_costs_its_share_of_the_capacity() -> None:
+def test_each_job_costs_its_share_of_the_capacity_below_the_servers_target() -> None:
     assert judge(0, 4, None, 0.9).value == 0.0
-    assert judge(1, 4, 0.2, 0.9).value == 0.25
-    assert judge(3, 4, 0.5, 0.9).full_because is None
+    assert judge(1, 4, 0.2, 0.9).value == pytest.approx(SERVER_TARGET_LOAD / 4)
+    # One place left: still below the load above which LiveKit's server offers no job.
+    last = judge(3, 4, 0.5, 0.9)
+    assert last.full_because is None and last.value < SERVER_TARGET_LOAD
 
 
 def test_the_worker_is_full_at_capacity_and_says_so() -> None:
@@ -41,7 +43,7 @@ def test_turning_full_is_logged_once_at_warning_with_the_reason(
         assert load() == 1.0
         assert load() == 1.0
         jobs[0] = 1
-        assert load() == 0.5
+        assert load() == pytest.approx(SERVER_TARGET_LOAD / 2)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "worker full" in warnings[0].getMessage()

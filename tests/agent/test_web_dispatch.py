@@ -35,6 +35,7 @@ class FakeServerApi:
     def __init__(self) -> None:
         self.dispatched: list[tuple[str, str]] = []
         self.agent_here = False
+        self.user_here = True
         self.agent_dispatch = SimpleNamespace(create_dispatch=self._create_dispatch)
         self.room = SimpleNamespace(list_participants=self._list_participants)
 
@@ -42,8 +43,10 @@ class FakeServerApi:
         self.dispatched.append((request.agent_name, request.room))
 
     async def _list_participants(self, request: Any) -> Any:
-        kind = ParticipantInfo.Kind.AGENT
-        return SimpleNamespace(participants=[ParticipantInfo(kind=kind)] if self.agent_here else [])
+        here = [ParticipantInfo(kind=ParticipantInfo.Kind.AGENT)] if self.agent_here else []
+        if self.user_here:
+            here.append(ParticipantInfo(kind=ParticipantInfo.Kind.STANDARD))
+        return SimpleNamespace(participants=here)
 
 
 def config(agent_name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -61,6 +64,7 @@ async def test_a_token_dispatches_the_named_agent_once_while_it_is_on_its_way(
 ) -> None:
     lk = FakeServerApi()
     dispatcher = endpoint.Dispatcher(config("session-sync", monkeypatch), lk)
+    dispatcher.POLL_SECONDS = 0.01
     await dispatcher.token_made("r1")
     await dispatcher.token_made("r1")  # a second token while the first dispatch is watched
     assert lk.dispatched == [("session-sync", "r1")]
@@ -76,6 +80,7 @@ async def test_no_agent_by_the_deadline_is_dispatched_again_then_reported(
 ) -> None:
     lk = FakeServerApi()
     dispatcher = endpoint.Dispatcher(config("session-sync", monkeypatch), lk)
+    dispatcher.POLL_SECONDS = 0.01
     with caplog.at_level(logging.INFO, logger="session-sync-web"):
         await dispatcher.token_made("r2")
         for _ in range(100):
@@ -94,6 +99,7 @@ async def test_automatic_dispatch_is_relied_on_and_only_repeated_when_no_agent_c
 ) -> None:
     lk = FakeServerApi()
     dispatcher = endpoint.Dispatcher(config("", monkeypatch), lk)
+    dispatcher.POLL_SECONDS = 0.01
     await dispatcher.token_made("r3")
     assert lk.dispatched == []
     for _ in range(100):
@@ -101,4 +107,32 @@ async def test_automatic_dispatch_is_relied_on_and_only_repeated_when_no_agent_c
             break
         await asyncio.sleep(0.02)
     assert lk.dispatched[0] == ("", "r3")
+    await dispatcher.aclose()
+
+
+async def test_an_agent_that_came_and_went_with_its_user_is_not_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lk = FakeServerApi()
+    dispatcher = endpoint.Dispatcher(config("session-sync", monkeypatch), lk)
+    dispatcher.POLL_SECONDS = 0.01
+    await dispatcher.token_made("r4")
+    lk.agent_here = True
+    await asyncio.sleep(0.03)  # seen within the deadline
+    lk.agent_here = lk.user_here = False  # the call ended before the deadline
+    await asyncio.sleep(0.3)
+    assert lk.dispatched == [("session-sync", "r4")]
+    await dispatcher.aclose()
+
+
+async def test_a_room_its_user_left_is_not_sent_an_agent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lk = FakeServerApi()
+    lk.user_here = False
+    dispatcher = endpoint.Dispatcher(config("session-sync", monkeypatch), lk)
+    dispatcher.POLL_SECONDS = 0.01
+    await dispatcher.token_made("r5")
+    await asyncio.sleep(0.3)
+    assert lk.dispatched == [("session-sync", "r5")]
     await dispatcher.aclose()
