@@ -239,7 +239,10 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     return this.command('session.sync', { trigger });
   }
 
-  /** `session.set_sync_enabled`: turn the agent's periodic validation on or off. */
+  /**
+   * `session.set_sync_enabled`: turn the agent's periodic validation on or off. The agent
+   * commits it as a new revision (protocol 7.4), so the result is a newer session.
+   */
   async setSessionSyncEnabled(enabled: boolean): Promise<SessionConfig> {
     const session = await this.command('session.set_sync_enabled', { enabled });
     this.update({ syncEnabled: enabled });
@@ -273,6 +276,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   /**
    * Any command by name, with typed params and result. Results that carry the session are
    * applied at once (they are never older than what the client holds: revisions only grow).
+   * The reply can arrive before the events the command caused (protocol 8.8): those are
+   * then taken by `seq` as they come and never move the session back to their revision.
    */
   async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
     const agent = this.state.agent;
@@ -511,6 +516,10 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
       agentListening: roomState?.audioInputEnabled ?? this.state.agentListening,
     });
     this.remember(seq);
+    // The event says the setting was touched, not its value: read it (protocol 7.4).
+    if (event.type === 'session_state_sync' && event.payload.trigger === 'session.set_sync_enabled') {
+      void this.resync('sync_enabled_changed');
+    }
     if (lastSeq !== null && seq === lastSeq + 1) {
       this.advanceSeq(seq);
     } else if (lastSeq !== null) {
