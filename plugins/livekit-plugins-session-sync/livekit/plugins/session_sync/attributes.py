@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import PROTOCOL_VERSION
+from .methods import PROTOCOL_VERSION
 from .models import SessionConfig, SessionState, SessionType, TurnDetection
 
 ATTR_PREFIX = "session."
