@@ -6,13 +6,17 @@ import importlib
 import sys
 import warnings
 
-from .models import (
+from .prometheus_dir import use_multiprocess_metrics
+
+use_multiprocess_metrics(sys.argv)  # before the imports below load prometheus_client
+
+from .models import (  # noqa: E402
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
     register_download_plugins,
 )
-from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
+from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings  # noqa: E402
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"

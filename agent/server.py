@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -342,22 +340,13 @@ def build_server(settings: Settings) -> AgentServer:
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,
         log_level=settings.log_level,
-        prometheus_multiproc_dir=_metrics_dir(settings),
+        # Multiprocess metrics: PROMETHEUS_MULTIPROC_DIR, set by `agent.prometheus_dir` at start.
         **_load_options(settings),
         **_health_port(settings),
         **executor_options(settings),
     )
     server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
     return server
-
-
-def _metrics_dir(settings: Settings) -> str | None:
-    """Jobs run in child processes; Prometheus' multiprocess mode lets /metrics show their
-    series. A PROMETHEUS_MULTIPROC_DIR from the environment is used as it is (the framework
-    empties it at start); otherwise each worker gets a fresh directory of its own."""
-    if settings.prometheus_port is None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return None
-    return tempfile.mkdtemp(prefix="session-sync-metrics-")
 
 
 EXECUTOR_TYPES = {"process": JobExecutorType.PROCESS, "thread": JobExecutorType.THREAD}
