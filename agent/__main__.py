@@ -109,19 +109,8 @@ def download_files(choice: TurnDetectorChoice) -> None:
     print(f"session-sync: the {choice} end-of-turn model files are on this machine")
 
 
-def main(argv: list[str]) -> None:
-    try:
-        settings = load_settings()
-    except SettingsError as e:
-        _fail(f"invalid settings:\n{e}")
-    command = argv[1] if len(argv) > 1 else ""
-    # livekit-agents reads its credentials from the process environment only, not `.env`.
-    settings.export_livekit_env()
-    for warning in settings.startup_warnings():
-        print(f"session-sync: warning: {warning}", file=sys.stderr)
-    if command == "download-files":
-        download_files(settings.turn_detector)
-        return
+def _check_prerequisites(command: str, argv: list[str], settings: Settings) -> None:
+    """Stop with one clear message for what the command needs and this machine lacks."""
     try:
         plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
     except ModelFilesMissing as e:
@@ -138,6 +127,24 @@ def main(argv: list[str]) -> None:
     if command in ("console", *SERVER_COMMANDS):
         for line in describe_models(settings, plan):
             print(f"session-sync: models for {line}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        _fail(f"invalid settings:\n{e}")
+    command = argv[1] if len(argv) > 1 else ""
+    # livekit-agents reads its credentials from the process environment only, not `.env`.
+    settings.export_livekit_env()
+    for warning in settings.startup_warnings():
+        print(f"session-sync: warning: {warning}", file=sys.stderr)
+    # Help needs no microphone, server or model files: the framework's CLI prints it.
+    if "--help" not in argv[1:]:
+        if command == "download-files":
+            download_files(settings.turn_detector)
+            return
+        _check_prerequisites(command, argv, settings)
 
     from livekit.agents import cli
 
