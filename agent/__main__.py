@@ -10,13 +10,14 @@ from .prometheus_dir import use_multiprocess_metrics
 
 use_multiprocess_metrics(sys.argv)  # before the imports below load prometheus_client
 
+from .download import download_files  # noqa: E402
 from .models import (  # noqa: E402
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
     register_download_plugins,
 )
-from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings  # noqa: E402
+from .settings import Settings, SettingsError, load_settings  # noqa: E402
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -84,29 +85,6 @@ def _check_server_settings(command: str, argv: list[str], settings: Settings) ->
             "(in the environment or .env, or as --url/--api-key/--api-secret). "
             "To try the agent without a server: ./scripts/console"
         )
-
-
-def download_files(choice: TurnDetectorChoice) -> None:
-    """Fetch the files the selected models need; offline, say in one line what failed."""
-    if choice not in ("english", "multilingual"):
-        print(
-            f"session-sync: nothing to download for TURN_DETECTOR={choice}: silero VAD, "
-            "the audio end-of-turn model and pocketsphinx ship inside their packages"
-        )
-        return
-    register_download_plugins(choice)
-    from livekit.agents import Plugin
-
-    for plugin in Plugin.registered_plugins:
-        try:
-            plugin.download_files()
-        except Exception as e:
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            _fail(
-                f"could not fetch the {choice} end-of-turn model files for {plugin.package} "
-                f"({type(e).__name__}: {reason}); check the network and run it again"
-            )
-    print(f"session-sync: the {choice} end-of-turn model files are on this machine")
 
 
 def _check_prerequisites(command: str, argv: list[str], settings: Settings) -> None:
