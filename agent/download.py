@@ -12,8 +12,8 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from .models import register_download_plugins
 from .settings import TurnDetectorChoice
+from .speech_models import register_download_plugins
 
 HUB_PROBE_SECONDS = 5.0
 """How long the hub may take to accept a connection before the machine counts as offline."""
