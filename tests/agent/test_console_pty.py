@@ -149,6 +149,7 @@ def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
     console.type("/quit")
     console.expect(r"shutting down worker")
     console.wait_exit()
+    assert_no_spinner_left(console)
     assert "was never awaited" not in console.seen
     assert "Traceback" not in console.seen
 
@@ -190,8 +191,13 @@ def test_a_quiet_console_shows_answers_without_llm_timing_and_quits_cleanly(
     console.type("/quit")
     assert console.wait_exit() == 0
     assert "console ready" not in console.seen  # INFO, and LOG_LEVEL is ERROR
+    assert_no_spinner_left(console)
+    assert "Traceback" not in console.seen
+
+
+def assert_no_spinner_left(console: Terminal) -> None:
+    """The framework's "Thinking..." display, drawn while /quit is answered, is erased
+    (ESC [2K) before the console exits, not left on the screen."""
     after_quit = console.raw[console.raw.rfind("/quit") :]
     last_spinner = after_quit.rfind("Thinking...")
-    # The spinner's display is erased (ESC [2K) once the answer is in, not left on screen.
     assert last_spinner == -1 or "\x1b[2K" in after_quit[last_spinner:], after_quit[-500:]
-    assert "Traceback" not in console.seen
