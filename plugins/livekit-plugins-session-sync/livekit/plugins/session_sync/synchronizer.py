@@ -89,6 +89,7 @@ class SessionSynchronizer:
         self._encoder = SessionEncoder()
         self._started = False
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     # -- public surface -------------------------------------------------------------------
 
@@ -172,21 +173,36 @@ class SessionSynchronizer:
             self._keeper.note(self._state, self._gate.honoured_request)
 
     async def aclose(self) -> None:
-        if self._closed:
+        """Stop: running commands finish (briefly), then the microphone goes off, whatever
+        the session was doing, even when this call is cancelled; then what is queued is sent.
+        A second call returns once the first is done."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
             return
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            await self._close()
+        finally:
+            self._closing.set_result(None)
+
+    async def _close(self) -> None:
         self._closed = True
         self._gate.close()
         self._press_guard.cancel()
         if self._timer is not None:
             self._timer.cancel()
-        # Commands already running finish; those still waiting are refused with a reply.
-        running = self._commands | self._gate.tasks
-        if running:
-            await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
-        tasks = [*self._gate.tasks, *self._commands, *([self._timer] if self._timer else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            # Commands already running finish; those still waiting are refused with a reply.
+            running = self._commands | self._gate.tasks
+            if running:
+                await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
+        finally:
+            tasks = [*self._gate.tasks, *self._commands, *([self._timer] if self._timer else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Nothing can change the turn-taking any more: nobody is left to listen for.
+            await self._turns.silence(cancel_press=self.ptt_pressed, trigger="agent_closed")
         if self._keeper is not None:
             await self._keeper.aclose()
         self._summaries.closing("agent_closed")
