@@ -45,7 +45,7 @@ from .protocol import (
     decode_params,
 )
 from .publisher import EventCallback, Publisher
-from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
+from .resume import RecordKeeper, SessionRecord, SessionStore, plan_continue
 from .room import RoomPort
 from .summary import SessionSummaries
 from .transitions import Incoming, plan_command, resolve
@@ -142,11 +142,12 @@ class SessionSynchronizer:
         resumed = self._resume_record()
         self._publisher.start()
         self._gate.open()
-        await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
-        self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
         if resumed is not None:
-            await continue_session(self, resumed)
-        elif session_type is not None:
+            await self._continue(resumed)
+        else:
+            await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
+        self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
+        if resumed is None and session_type is not None:
             try:
                 await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
             except ProtocolError as e:
@@ -166,6 +167,16 @@ class SessionSynchronizer:
             self._gate.honour(record.honoured_request)
         self._keeper.start()
         return record
+
+    async def _continue(self, record: SessionRecord) -> None:
+        """Take over the recorded session; its first revision is already the session."""
+        logger.info("continuing session %s (%s)", record.session_id, record.session_type)
+        try:
+            async with self._lock:
+                await self._run(plan_continue(record, self._context()), "resumed")
+                await self._validate_and_correct("after_change")
+        except ProtocolError as e:
+            logger.error("could not continue session %s: %s", record.session_id, e.message)
 
     def note_record(self) -> None:
         """Bring the kept record up to date (a no-op without a store)."""
@@ -308,14 +319,16 @@ class SessionSynchronizer:
             case "session.sync":
                 assert isinstance(command.params, SyncParams)
                 return await self._sync(command.params.trigger)
-        context = Context(
+        await self._run(plan_command(self._state, command, self._context()), trigger)
+        return self.config
+
+    def _context(self) -> Context:
+        return Context(
             room_name=self._room.name,
             now=utc_now(),
             new_session_id=uuid.uuid4().hex,
             unavailable=self._turns.unavailable_reason,
         )
-        await self._run(plan_command(self._state, command, context), trigger)
-        return self.config
 
     async def _run(self, plan: Plan, trigger: str) -> None:
         for step in plan.steps:
