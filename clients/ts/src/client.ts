@@ -14,6 +14,7 @@ import {
 } from './decode.js';
 import { TypedEmitter } from './emitter.js';
 import { SessionSyncError } from './errors.js';
+import { Backoff, sleep, worthRetrying } from './retry.js';
 import type * as wire from './generated/index.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
@@ -42,6 +43,11 @@ export interface SessionSyncOptions {
   responseTimeout?: number;
   /** Delay before a failed snapshot is asked for again, in ms. */
   resyncRetryDelay?: number;
+  /**
+   * For how long (ms) a repeatable command whose reply was lost is sent again, with backoff,
+   * each time once the link is up and an agent is followed (protocol 6.4). 0: never.
+   */
+  retryWindow?: number;
 }
 
 /** Events of a `SessionSync`, in livekit-client's style (`session.on(SessionSyncClientEvent.X, …)`). */
@@ -139,6 +145,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     this.options = {
       responseTimeout: options.responseTimeout ?? 10_000,
       resyncRetryDelay: options.resyncRetryDelay ?? 1_000,
+      retryWindow: options.retryWindow ?? 20_000,
       agentIdentity: options.agentIdentity,
     };
     this.bind(RoomEvent.Connected, this.handleConnected);
@@ -275,23 +282,34 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
    * applied at once (they are never older than what the client holds: revisions only grow).
    */
   async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
-    const agent = this.state.agent;
+    let agent = this.state.agent;
     if (!agent) {
       throw new SessionSyncError(method, 'no_agent', 'no agent participant in the room');
     }
+    const payload = JSON.stringify(params ?? {});
+    const backoff = new Backoff(Date.now() + this.options.retryWindow);
     let response: string;
-    try {
-      response = await this.room.localParticipant.performRpc({
-        destinationIdentity: agent.identity,
-        method,
-        payload: JSON.stringify(params ?? {}),
-        responseTimeout: this.options.responseTimeout,
-      });
-    } catch (err) {
-      const error = SessionSyncError.fromRpc(method, err);
-      // The command may have run: read the session again rather than guess.
-      if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
-      throw error;
+    for (;;) {
+      try {
+        response = await this.room.localParticipant.performRpc({
+          destinationIdentity: agent.identity,
+          method,
+          payload,
+          responseTimeout: this.options.responseTimeout,
+        });
+        break;
+      } catch (err) {
+        const error = SessionSyncError.fromRpc(method, err);
+        const delay = worthRetrying(error) && !this.disposed ? backoff.next() : null;
+        const back = delay === null ? null : await sleep(delay).then(() => this.agentReachable(backoff.remaining));
+        if (back) {
+          agent = back;
+          continue;
+        }
+        // The command may have run: read the session again rather than guess.
+        if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
+        throw error;
+      }
     }
     const result = parseJson(response);
     if (method === 'session.snapshot') {
@@ -308,6 +326,25 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     if (!isWireSessionConfig(result)) throw this.badResponse(method, response);
     if (this.state.agent?.sid === agent.sid) this.applySession(result, agent);
     return toSessionConfig(result) as CommandResult<M>;
+  }
+
+  /** The agent followed, once this client's link is up and it follows one; null after `ms`. */
+  private agentReachable(ms: number): Promise<AgentInfo | null> {
+    const ready = () => (!this.disposed && this.state.connection === 'connected' ? this.state.agent : null);
+    if (ready() || this.disposed) return Promise.resolve(ready());
+    return new Promise((resolve) => {
+      const done = (agent: AgentInfo | null) => {
+        clearTimeout(timer);
+        this.off(SessionSyncClientEvent.StateChanged, check);
+        resolve(agent);
+      };
+      const check = () => {
+        const agent = ready();
+        if (agent) done(agent);
+      };
+      const timer = setTimeout(() => done(null), ms);
+      this.on(SessionSyncClientEvent.StateChanged, check);
+    });
   }
 
   /** Ask the agent for a snapshot now (also done on every gap, reconnect and new agent). */
