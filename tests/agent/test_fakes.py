@@ -6,8 +6,7 @@ import asyncio
 from livekit.agents.voice import io
 
 from livekit.plugins.session_sync.testing import eventually
-
-from .fakes import TimedAudioOutput, tagged_frame
+from support.fakes import TimedAudioOutput, tagged_frame
 
 
 class _Recorder(TimedAudioOutput):

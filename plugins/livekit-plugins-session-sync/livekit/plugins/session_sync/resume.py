@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from .log import logger
 from .models import SessionType, WireModel
-from .plan import ApplyTurnTaking, Commit, Context, Plan, SyncState, target, type_fields
+from .plan import ApplyTurnTaking, Commit, Context, Plan, target, type_fields
+from .state import SyncState
 
 RECORD_KEY = "sessionSync"
 REVISION_BLOCK = 1000
