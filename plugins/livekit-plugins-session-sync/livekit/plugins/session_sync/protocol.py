@@ -45,6 +45,8 @@ from .errors import rpc_code as rpc_code
 from .errors import rpc_error_parts as rpc_error_parts
 from .methods import METHODS as METHODS
 from .methods import PROTOCOL_VERSION as PROTOCOL_VERSION
+from .methods import REPEATABLE_METHODS as REPEATABLE_METHODS
+from .methods import REPLY_LOST_RPC_CODES as REPLY_LOST_RPC_CODES
 from .methods import Method as Method
 from .methods import ProtocolVersion as ProtocolVersion
 from .methods import known_method as known_method
@@ -115,26 +117,6 @@ PARAMS_BY_METHOD: Mapping[Method, type[Params]] = {
     "session.sync": SyncParams,
     "session.set_sync_enabled": SetSyncEnabledParams,
 }
-
-REPEATABLE_METHODS: frozenset[Method] = frozenset(
-    {
-        "session.snapshot",
-        "session.validate",
-        "session.sync",
-        "session.set_sync_enabled",
-        "session.set_muted",
-        "session.ptt_start",
-        "session.switch",
-    }
-)
-"""Methods that leave the session as they found it when run a second time: an app may send
-them again when their reply was lost (protocol 6.4). `start`, `end`, `ptt_end` and
-`ptt_cancel` are refused `invalid_transition` the second time."""
-
-REPLY_LOST_RPC_CODES: frozenset[int] = frozenset({1501, 1502, 1503, 1505})
-"""LiveKit RPC codes after which the command may or may not have run on the agent: not
-acknowledged, no reply in time, the recipient dropped (also by the caller's own full
-reconnect), or not sent (protocol 6.1, 6.4)."""
 
 
 class Command(BaseModel):
