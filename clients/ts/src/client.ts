@@ -7,10 +7,11 @@ import { SessionCommands } from './commands.js';
 import { isWireEvent, isWireSessionConfig, isWireSnapshot, isWireValidationResult, parseJson } from './decode.js';
 import { toSessionConfig, toSnapshot, toValidationResult } from './decode.js';
 import { SessionSyncError } from './errors.js';
+import { Backoff, sleep, worthRetrying } from './retry.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
 import { SessionView } from './session-view.js';
-import type { ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
+import type { AgentInfo, ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
 
 function connectionOf(state: ConnectionState | string): ConnectionStatus {
   switch (state) {
@@ -65,6 +66,7 @@ export class SessionSync extends SessionCommands {
     this.options = {
       responseTimeout: options.responseTimeout ?? 10_000,
       resyncRetryDelay: options.resyncRetryDelay ?? 1_000,
+      retryWindow: options.retryWindow ?? 20_000,
       agentIdentity: options.agentIdentity,
     };
     this.bind(RoomEvent.Connected, this.handleConnected);
@@ -118,23 +120,34 @@ export class SessionSync extends SessionCommands {
    * applied at once (they are never older than what the client holds: revisions only grow).
    */
   async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
-    const agent = this.view.state.agent;
+    let agent = this.view.state.agent;
     if (!agent) {
       throw new SessionSyncError(method, 'no_agent', 'no agent participant in the room');
     }
+    const payload = JSON.stringify(params ?? {});
+    const backoff = new Backoff(Date.now() + this.options.retryWindow);
     let response: string;
-    try {
-      response = await this.room.localParticipant.performRpc({
-        destinationIdentity: agent.identity,
-        method,
-        payload: JSON.stringify(params ?? {}),
-        responseTimeout: this.options.responseTimeout,
-      });
-    } catch (err) {
-      const error = SessionSyncError.fromRpc(method, err);
-      // The command may have run: read the session again rather than guess.
-      if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
-      throw error;
+    for (;;) {
+      try {
+        response = await this.room.localParticipant.performRpc({
+          destinationIdentity: agent.identity,
+          method,
+          payload,
+          responseTimeout: this.options.responseTimeout,
+        });
+        break;
+      } catch (err) {
+        const error = SessionSyncError.fromRpc(method, err);
+        const delay = worthRetrying(error) && !this.disposed ? backoff.next() : null;
+        const back = delay === null ? null : await sleep(delay).then(() => this.agentReachable(backoff.remaining));
+        if (back) {
+          agent = back;
+          continue;
+        }
+        // The command may have run: read the session again rather than guess.
+        if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
+        throw error;
+      }
     }
     const result = parseJson(response);
     if (method === 'session.snapshot') {
@@ -151,6 +164,25 @@ export class SessionSync extends SessionCommands {
     if (!isWireSessionConfig(result)) throw this.badResponse(method, response);
     if (this.view.state.agent?.sid === agent.sid) this.view.applySession(result, agent);
     return toSessionConfig(result) as CommandResult<M>;
+  }
+
+  /** The agent followed, once this client's link is up and it follows one; null after `ms`. */
+  private agentReachable(ms: number): Promise<AgentInfo | null> {
+    const ready = () => (!this.disposed && this.view.state.connection === 'connected' ? this.view.state.agent : null);
+    if (ready() || this.disposed) return Promise.resolve(ready());
+    return new Promise((resolve) => {
+      const done = (agent: AgentInfo | null) => {
+        clearTimeout(timer);
+        this.off(SessionSyncClientEvent.StateChanged, check);
+        resolve(agent);
+      };
+      const check = () => {
+        const agent = ready();
+        if (agent) done(agent);
+      };
+      const timer = setTimeout(() => done(null), ms);
+      this.on(SessionSyncClientEvent.StateChanged, check);
+    });
   }
 
   /** Ask the agent for a snapshot now (also done on every gap, reconnect and new agent). */

@@ -46,7 +46,7 @@ from .protocol import (
     decode_params,
 )
 from .publisher import EventCallback, Publisher
-from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
+from .resume import RecordKeeper, SessionRecord, SessionStore, plan_continue
 from .room import RoomPort
 from .state import SyncState
 from .summary import SessionSummaries
@@ -91,6 +91,7 @@ class SessionSynchronizer:
         self._check = SessionCheck(room, self._publisher, self._turns, self._encoder)
         self._started = False
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     # -- public surface -------------------------------------------------------------------
 
@@ -143,7 +144,10 @@ class SessionSynchronizer:
         resumed = self._resume_record()
         self._publisher.start()
         self._gate.open()
-        await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
+        if resumed is not None:
+            await self._continue(resumed)
+        else:
+            await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
         periodic = check_periodically(
             self._periodic_check,
             lambda: self._state.sync_enabled,
@@ -151,9 +155,7 @@ class SessionSynchronizer:
             interval=self._opts.validation_interval,
         )
         self._timer = asyncio.create_task(periodic, name="session-sync-validation")
-        if resumed is not None:
-            await continue_session(self, resumed)
-        elif session_type is not None:
+        if resumed is None and session_type is not None:
             try:
                 await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
             except ProtocolError as e:
@@ -174,28 +176,53 @@ class SessionSynchronizer:
         self._keeper.start()
         return record
 
+    async def _continue(self, record: SessionRecord) -> None:
+        """Take over the recorded session; its first revision is already the session."""
+        logger.info("continuing session %s (%s)", record.session_id, record.session_type)
+        try:
+            async with self._lock:
+                await self._run(plan_continue(record, self._context()), "resumed")
+                await self._validate_and_correct("after_change")
+        except ProtocolError as e:
+            logger.error("could not continue session %s: %s", record.session_id, e.message)
+
     def note_record(self) -> None:
         """Bring the kept record up to date (a no-op without a store)."""
         if self._keeper is not None:
             self._keeper.note(self._state, self._gate.honoured_request)
 
     async def aclose(self) -> None:
-        if self._closed:
+        """Stop: running commands finish (briefly), then the microphone goes off, whatever
+        the session was doing, even when this call is cancelled; then what is queued is sent.
+        A second call returns once the first is done."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
             return
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            await self._close()
+        finally:
+            self._closing.set_result(None)
+
+    async def _close(self) -> None:
         self._closed = True
         self._queue.close()
         self._gate.close()
         self._press_guard.cancel()
         if self._timer is not None:
             self._timer.cancel()
-        # Commands already running finish; those still waiting are refused with a reply.
-        running = self._queue.tasks | self._gate.tasks
-        if running:
-            await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
-        tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            # Commands already running finish; those still waiting are refused with a reply.
+            running = self._queue.tasks | self._gate.tasks
+            if running:
+                await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
+        finally:
+            tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Nothing can change the turn-taking any more: nobody is left to listen for.
+            await self._turns.silence(cancel_press=self.ptt_pressed, trigger="agent_closed")
         if self._keeper is not None:
             await self._keeper.aclose()
         self._summaries.closing("agent_closed")
@@ -274,14 +301,16 @@ class SessionSynchronizer:
             case "session.sync":
                 assert isinstance(command.params, SyncParams)
                 return await self._sync(command.params.trigger)
-        context = Context(
+        await self._run(plan_command(self._state, command, self._context()), trigger)
+        return self.config
+
+    def _context(self) -> Context:
+        return Context(
             room_name=self._room.name,
             now=utc_now(),
             new_session_id=uuid.uuid4().hex,
             unavailable=self._turns.unavailable_reason,
         )
-        await self._run(plan_command(self._state, command, context), trigger)
-        return self.config
 
     async def _run(self, plan: Plan, trigger: str) -> None:
         for step in plan.steps:
