@@ -86,6 +86,17 @@ const INITIAL_STATE: SessionSyncState = {
 /** How far back delivered seqs are remembered, to drop duplicates. */
 const SEQ_MEMORY = 512;
 
+/** The `sessionId` of the live session record in the room's metadata (protocol 8.7), if any. */
+function liveRecordId(metadata: string | undefined): string | null {
+  if (!metadata || !metadata.trimStart().startsWith('{')) return null;
+  try {
+    const record = (JSON.parse(metadata) as { sessionSync?: { sessionId?: unknown } }).sessionSync;
+    return typeof record?.sessionId === 'string' ? record.sessionId : null;
+  } catch {
+    return null;
+  }
+}
+
 function connectionOf(state: ConnectionState | string): ConnectionStatus {
   switch (state) {
     case ConnectionState.Connected:
@@ -132,6 +143,8 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   private lastKnownSession: SessionConfig | null = null;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
+  /** The session whose agent left it live in the room's record, until another continues it. */
+  private replacing: string | null = null;
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -374,6 +387,7 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
 
   private handleDisconnected(): void {
     this.interrupted = false;
+    this.replacing = null;
     this.update({ connection: 'disconnected' });
     this.emitClientEvent('connection_interruption', 'client:disconnected');
     this.setAgent(null);
@@ -384,11 +398,20 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
   }
 
   private handleParticipantDisconnected(participant: RemoteParticipant): void {
-    if (participant.identity === this.state.agent?.identity) {
+    if (participant.identity !== this.state.agent?.identity) return;
+    const session = this.state.session;
+    if (session && session.state !== 'idle' && liveRecordId(this.room.metadata) === session.sessionId) {
+      // Its session is still live in the room's record: a new agent continues it (protocol
+      // 8.7). The app sees an interruption, not the session going away.
+      this.replacing = session.sessionId;
+      this.emitClientEvent('connection_interruption', 'client:agent_reconnecting');
+      this.setAgent(null);
+    } else {
+      this.replacing = null;
       this.emitClientEvent('room_state_change', 'client:agent_left');
       this.setAgent(null);
-      this.selectAgent();
     }
+    this.selectAgent();
   }
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
@@ -440,15 +463,17 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     const previous = this.state.agent;
     const agent = participant ? { identity: participant.identity, sid: participant.sid } : null;
     if (previous?.identity === agent?.identity && previous?.sid === agent?.sid) return;
-    // A new agent starts again at seq 1 and revision 1: forget what the last one said.
+    // A new agent starts again at seq 1 and revision 1: forget what the last one said. A
+    // session being continued is kept: its next agent publishes it above every revision seen.
     this.delivered.clear();
     this.failedSnapshots = 0;
     this.snapshotInFlight = null;
     const prevSession = this.state.session;
+    const kept = this.replacing !== null;
     this.update({
       agent,
-      session: null,
-      wire: null,
+      session: kept ? this.state.session : null,
+      wire: kept ? this.state.wire : null,
       seq: null,
       pushToTalk: false,
       syncEnabled: null,
@@ -478,6 +503,11 @@ export class SessionSync extends TypedEmitter<SessionSyncClientCallbacks> {
     const session = toSessionConfig(next);
     this.update({ wire: next, session });
     this.emit(SessionSyncClientEvent.SessionChanged, session, previous);
+    if (this.replacing !== null) {
+      const continued = this.replacing === next.sessionId;
+      this.replacing = null;
+      if (continued) this.emitClientEvent('room_state_change', 'client:agent_reconnected');
+    }
     return true;
   }
 
