@@ -163,7 +163,7 @@ def main() -> None:
         os.environ["LIVEKIT_URL"], os.environ["LIVEKIT_API_KEY"], os.environ["LIVEKIT_API_SECRET"]
     )
     logger.info("listening for LiveKit webhooks on http://%s:%s/", host, port_text)
-    web.run_app(service.app(), host=host, port=int(port_text), print=None)
+    web.run_app(service.app(), host=host, port=int(port_text), print=None, access_log=None)
 
 
 if __name__ == "__main__":

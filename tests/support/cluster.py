@@ -50,20 +50,26 @@ def _reachable(port: int) -> bool:
         return False
 
 
-def require_cluster() -> Cluster:
-    """The cluster under test, or skip (fail in CI) with the command that starts one."""
+def cluster_from_env() -> Cluster | str:
+    """The cluster `scripts/with-livekit-cluster` started, or what is missing."""
     urls = os.environ.get("LIVEKIT_NODE_URLS", "").split()
     key, secret = os.environ.get("LIVEKIT_API_KEY"), os.environ.get("LIVEKIT_API_SECRET")
     port = os.environ.get("LIVEKIT_WEBHOOK_PORT", "")
     if len(urls) < 2 or not key or not secret or not port.isdigit():
-        problem = "needs a LiveKit cluster: LIVEKIT_NODE_URLS (two nodes) and the keys not set"
-    elif not all(_reachable(int(url.rsplit(":", 1)[1])) for url in urls):
-        problem = f"not every node answers: {urls}"
-    else:
-        return Cluster(tuple(ServerInfo(url, key, secret) for url in urls), int(port))
+        return "needs a LiveKit cluster: LIVEKIT_NODE_URLS (two nodes) and the keys not set"
+    if not all(_reachable(int(url.rsplit(":", 1)[1])) for url in urls):
+        return f"not every node answers: {urls}"
+    return Cluster(tuple(ServerInfo(url, key, secret) for url in urls), int(port))
+
+
+def require_cluster() -> Cluster:
+    """The cluster under test, or skip (fail in CI) with the command that starts one."""
+    found = cluster_from_env()
+    if isinstance(found, Cluster):
+        return found
     if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(f"{problem} (CI must run every cluster test)", pytrace=False)
-    pytest.skip(f"{problem}; {HOW_TO_RUN_CLUSTER}")
+        pytest.fail(f"{found} (CI must run every cluster test)", pytrace=False)
+    pytest.skip(f"{found}; {HOW_TO_RUN_CLUSTER}")
 
 
 def cluster_worker_env(node: ServerInfo, agent_name: str, **settings: str) -> dict[str, str]:
@@ -195,6 +201,12 @@ class AgentTimeline:
 
     def first_from(self, agent: str) -> float | None:
         times = [h.at for h in self.heard if h.sender == agent]
+        return min(times) if times else None
+
+    def first_after(self, since: float, excluding: str) -> float | None:
+        """When an agent other than `excluding` was first heard after `since` (an event that
+        came before LiveKit announced its sender has none, and counts)."""
+        times = [h.at for h in self.heard if h.at >= since and h.sender != excluding]
         return min(times) if times else None
 
     def events(self, since: float = 0.0) -> list[Heard]:
