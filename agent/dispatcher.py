@@ -23,7 +23,7 @@ import sys
 import time
 from collections import OrderedDict
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from livekit import api
 
 from .replacement import AgentLeft, Verdict, agent_left, judge
@@ -120,7 +120,7 @@ class DispatchService:
                     self.declined += 1
                     logger.info("no new agent for room %s: %s", left.room, verdict.reason)
                 return
-            except (api.TwirpError, OSError) as e:  # the API refused, or is unreachable
+            except (api.TwirpError, ClientError, OSError, TimeoutError) as e:  # refused, unreachable
                 logger.warning("room %s: the server API failed, try %d: %r", left.room, attempt, e)
             await asyncio.sleep(1.0 + attempt)
         self.failed += 1
