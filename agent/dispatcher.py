@@ -120,7 +120,7 @@ class DispatchService:
                     self.declined += 1
                     logger.info("no new agent for room %s: %s", left.room, verdict.reason)
                 return
-            except (api.TwirpError, ClientError, OSError, TimeoutError) as e:  # refused, unreachable
+            except (api.TwirpError, ClientError, OSError, TimeoutError) as e:  # refused, or away
                 logger.warning("room %s: the server API failed, try %d: %r", left.room, attempt, e)
             await asyncio.sleep(1.0 + attempt)
         self.failed += 1
