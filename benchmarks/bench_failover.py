@@ -2,9 +2,10 @@
 (SIGKILL of its process group), on a two-node cluster with the dispatch service. Not a test.
 
 One voice-ptt session lives through every round. Each round presses the button, then stops
-the worker whose agent runs the session; a new agent on the other worker continues it (the
-same session id, checked every round), and a fresh worker takes the stopped one's place
-before the next round. The app's side measures, on its own clock:
+the worker whose agent runs the session; a new agent on another worker continues it (the
+same session id, checked every round). Three workers run over the two nodes: a fresh one
+takes the stopped one's place while the next round goes on (as in a rolling restart), and a
+round waits only until some other worker is registered. The app's side measures, on its own clock:
 
 - old last -> new first: the last message or attribute change from the old agent to the first
   from the new one (for a kill, the old agent's last word came at any time before it);
@@ -48,6 +49,7 @@ from tests.support.livekit_server import new_room_name
 
 AGENT = "session-sync-bench-failover"
 NEW_AGENT_DEADLINE = 240.0
+SLOTS = 3
 
 
 @dataclass
@@ -83,6 +85,13 @@ class Bench:
         )
         slot = self.host(old)
         stopping = self.workers[slot]
+        await eventually(
+            lambda: any(
+                w.count("registered worker") > 0 for i, w in enumerate(self.workers) if i != slot
+            ),
+            timeout=NEW_AGENT_DEADLINE,
+            message="another worker registered",
+        )
         signalled = time.monotonic()
         if mode == "drain":
             stopping.signal(signal.SIGTERM)
@@ -107,11 +116,12 @@ class Bench:
         app.client = client
         old_last = self.timeline.last_from(old) or signalled
         new_first = self.timeline.first_after(old_last, excluding=old) or active
-        # The stopped worker's place is taken before the next round.
+        # A fresh worker takes the stopped one's place while the next round goes on, as in a
+        # rolling restart; the round waits only for some other worker to be registered.
         await asyncio.to_thread(stopping.wait, 120)
         stopping.stop()
-        self.workers[slot] = start_worker(self.cluster.nodes[slot], AGENT)
-        await registered(self.workers[slot])
+        node = self.cluster.nodes[slot % len(self.cluster.nodes)]
+        self.workers[slot] = start_worker(node, AGENT)
         return Round(new_first - old_last, max(0.0, new_first - signalled), active - signalled)
 
 
@@ -153,7 +163,9 @@ async def main(args: argparse.Namespace) -> int:
         print(f"--modes takes drain and/or kill, not {args.modes!r}")
         return 2
     with running_dispatcher(found):
-        workers = [start_worker(node, AGENT) for node in found.nodes]
+        # Three workers over the two nodes: one stopped, one taking over, one starting.
+        nodes = found.nodes
+        workers = [start_worker(nodes[i % len(nodes)], AGENT) for i in range(SLOTS)]
         app: App | None = None
         try:
             await registered(*workers)
