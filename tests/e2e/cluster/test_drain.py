@@ -30,6 +30,9 @@ async def test_a_draining_worker_hands_its_live_session_to_another_that_continue
         # The worker stops once its job is handed on, without waiting for the session to end.
         assert await asyncio.to_thread(live.first.wait, 120) == 0
         assert live.second.count(f'"room": "{room}"') > 0, "the new job ran on the other worker"
+        assert live.first.count("received job request", f'"room": "{room}"') == 1, (
+            "the draining worker took a job"
+        )
         assert f"dispatched agent '{DRAIN_AGENT}' to room {room}" in dispatcher.log()
         app_saw_one_session(live, since)
         interruptions = [m for m in live.timeline.events(since) if m.sender == live.agent]
