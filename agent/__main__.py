@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import warnings
 
-from .models import (
+from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
+from .speech_models import (
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
     register_download_plugins,
 )
-from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -140,8 +139,12 @@ def main(argv: list[str]) -> None:
     from .server import build_server
 
     if command == "console":
-        # Loaded now, not on the job's event loop when the console's job starts.
-        importlib.import_module("agent.console")
+        # Only the console loads its in-memory room and simulated app; `start` never does.
+        from .console import console_entrypoint
+
+        server = build_server(settings, console_entrypoint)
+    else:
+        server = build_server(settings)
 
     # The framework's console schedules its server's close twice on Ctrl-C; the second,
     # for a server already closed, is never run and would be reported at exit.
@@ -150,7 +153,6 @@ def main(argv: list[str]) -> None:
         message=r"coroutine 'AgentServer\.aclose' was never awaited",
         category=RuntimeWarning,
     )
-    server = build_server(settings)
     with warnings.catch_warnings():
         # Its CLI is marked deprecated in favour of one without `console --text`.
         warnings.filterwarnings(

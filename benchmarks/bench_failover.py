@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 
 from livekit.plugins.session_sync import LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+from support.livekit_server import new_room_name
 from tests.e2e.app import App, dispatch, join_app
-from tests.e2e.test_restart import agent_in_room_other_than
-from tests.e2e.worker import Worker
-from tests.support.cluster import (
+from tests.e2e.cluster.harness import (
     AgentTimeline,
     Cluster,
     cluster_from_env,
@@ -45,7 +44,8 @@ from tests.support.cluster import (
     running_dispatcher,
     start_worker,
 )
-from tests.support.livekit_server import new_room_name
+from tests.e2e.test_restart import agent_in_room_other_than
+from tests.e2e.worker import Worker
 
 AGENT = "session-sync-bench-failover"
 NEW_AGENT_DEADLINE = 240.0

@@ -1,5 +1,6 @@
-export { SessionSync, SessionSyncClientEvent } from './client.js';
-export type { CommandResult, SessionSyncClientCallbacks, SessionSyncOptions } from './client.js';
+export { SessionSync } from './client.js';
+export { SessionSyncClientEvent } from './client-types.js';
+export type { CommandResult, SessionSyncClientCallbacks, SessionSyncOptions } from './client-types.js';
 export { SessionSyncError } from './errors.js';
 export type { SessionSyncErrorCode, TransportErrorCode } from './errors.js';
 export { toSessionConfig, toValidationResult } from './decode.js';

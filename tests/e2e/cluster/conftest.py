@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ...support.cluster import Cluster, Dispatcher, require_cluster, running_dispatcher
+from .harness import Cluster, Dispatcher, require_cluster, running_dispatcher
 
 
 @pytest.fixture(scope="session")

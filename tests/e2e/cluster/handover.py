@@ -8,12 +8,12 @@ from typing import Any
 
 from livekit.plugins.session_sync import LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+from support.livekit_server import new_room_name
 
-from ...support.cluster import AgentTimeline, Cluster, registered, start_worker
-from ...support.livekit_server import new_room_name
 from ..app import App, dispatch, join_app
 from ..test_restart import agent_in_room_other_than
 from ..worker import Worker
+from .harness import AgentTimeline, Cluster, registered, start_worker
 
 NEW_AGENT_DEADLINE = 240.0
 """Generous: the server notices a killed agent after its ping timeout, and a job on a busy

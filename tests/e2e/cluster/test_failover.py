@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from ...support.cluster import Cluster, Dispatcher, kill_group
 from .handover import app_saw_one_session, continued_by_a_new_agent, press_in_a_live_session
+from .harness import Cluster, Dispatcher, kill_group
 
 pytestmark = [pytest.mark.livekit_cluster]
 

@@ -26,9 +26,9 @@ import pytest
 from livekit import rtc
 
 from livekit.plugins.session_sync import TOPIC
+from support.livekit_server import ServerInfo
 
-from ..e2e.worker import LOGS, REPO, STARTED, Worker
-from .livekit_server import ServerInfo
+from ..worker import LOGS, REPO, STARTED, Worker
 
 HOW_TO_RUN_CLUSTER = "run under: scripts/with-livekit-cluster uv run pytest -m livekit_cluster"
 
