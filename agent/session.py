@@ -81,8 +81,9 @@ class _DefaultDetectorWarning(logging.Filter):
 
 @contextmanager
 def _quiet_default_turn_detector() -> Iterator[None]:
-    """AgentSession builds a default cloud turn detector even when one is given, and drops it;
-    without keys that detector warns about keys that nothing here uses."""
+    """Justified: `AgentSession.__init__` builds `inference.TurnDetector()` as the eager
+    default of `turn_handling.get("turn_detection", ...)` even when one is given, and drops it;
+    in console and dev mode without keys it warns about keys that nothing here uses."""
     framework_logger = logging.getLogger("livekit.agents")
     quiet = _DefaultDetectorWarning()
     framework_logger.addFilter(quiet)

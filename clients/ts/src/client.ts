@@ -1,5 +1,5 @@
 import { ConnectionState, ParticipantKind, RoomEvent } from 'livekit-client';
-import type { Participant, RemoteParticipant, Room } from 'livekit-client';
+import type { Participant, RemoteParticipant, Room, RoomEventCallbacks } from 'livekit-client';
 
 import type { CommandResult, SessionSyncOptions } from './client-types.js';
 import { SessionSyncClientEvent } from './client-types.js';
@@ -49,7 +49,7 @@ function connectionOf(state: ConnectionState | string): ConnectionStatus {
  *
  * ```ts
  * const session = new SessionSync(room);
- * session.onSessionSync((event) => console.log(event.type, event.payload.trigger));
+ * session.on(SessionSyncClientEvent.SessionSync, (event) => console.log(event.type, event.payload.trigger));
  * await session.startSession('voice-ptt');
  * ```
  */
@@ -110,26 +110,15 @@ export class SessionSync extends SessionCommands {
   }
 
   /**
-   * Be told of every change of `getState()`; returns the function that stops it. Works with
-   * React's `useSyncExternalStore(session.subscribe, session.getState)`.
+   * The seed's callback for every session-sync event: replaces the one set before, and
+   * `null` removes it. Other listeners use `on(SessionSyncClientEvent.SessionSync, …)`.
    */
-  subscribe = (listener: () => void): (() => void) => {
-    this.view.stateListeners.add(listener);
-    return () => this.view.stateListeners.delete(listener);
-  };
-
-  /** The seed's `setSessionSyncEventCallback`, returning a function that unsubscribes. */
-  onSessionSync(callback: (event: SessionSyncEvent) => void): () => void {
-    this.on(SessionSyncClientEvent.SessionSync, callback);
-    return () => this.off(SessionSyncClientEvent.SessionSync, callback);
-  }
-
-  /** The seed's name for `onSessionSync`; replaces an earlier callback set this way. */
   setSessionSyncEventCallback(callback: ((event: SessionSyncEvent) => void) | null): void {
-    this.seedCallbackOff?.();
-    this.seedCallbackOff = callback ? this.onSessionSync(callback) : undefined;
+    if (this.seedCallback) this.off(SessionSyncClientEvent.SessionSync, this.seedCallback);
+    this.seedCallback = callback ?? undefined;
+    if (callback) this.on(SessionSyncClientEvent.SessionSync, callback);
   }
-  private seedCallbackOff: (() => void) | undefined;
+  private seedCallback: ((event: SessionSyncEvent) => void) | undefined;
 
   // -- commands (the typed ones are in SessionCommands) ----------------------------------
 
@@ -198,20 +187,17 @@ export class SessionSync extends SessionCommands {
     this.disposed = true;
     for (const off of this.unbind.splice(0)) off();
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.view.stateListeners.clear();
     this.removeAllListeners();
   }
 
   // -- room events ----------------------------------------------------------------------
 
-  private bind<A extends unknown[]>(event: RoomEvent, handler: (...args: A) => void): void {
-    const fn = handler.bind(this) as (...args: unknown[]) => void;
-    const room = this.room as unknown as {
-      on(e: string, f: (...args: unknown[]) => void): unknown;
-      off(e: string, f: (...args: unknown[]) => void): unknown;
-    };
-    room.on(event, fn);
-    this.unbind.push(() => room.off(event, fn));
+  /** Listen to `event` with a handler of livekit-client's type for it, until `dispose()`. */
+  private bind<E extends keyof RoomEventCallbacks>(event: E, handler: RoomEventCallbacks[E]): void {
+    // `bind` cannot keep a generic function's type; the handler's was checked above.
+    const fn = (handler as (...args: never[]) => void).bind(this) as RoomEventCallbacks[E];
+    this.room.on(event, fn);
+    this.unbind.push(() => this.room.off(event, fn));
   }
 
   private handleConnected(): void {
