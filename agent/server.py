@@ -26,6 +26,7 @@ from livekit.plugins.session_sync import (
     SessionSynchronizer,
 )
 
+from .handover import HandoverServer, hand_over, handing_over, prepare_handover_mark
 from .heap import keep_heap
 from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from .session_type import choose_session_type
@@ -134,11 +135,15 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
 
 
 async def end_session_sync(ctx: JobContext) -> None:
-    """The job is ending (its user did not return, or the worker is stopping): end the session
-    and send its final state while the room is still connected. The framework runs this before
+    """The job is ending (its user did not return, or the worker is stopping): end the session,
+    or hand it on when a `start` worker drains (agent/handover.py), and send its final state
+    while the room is still connected. The framework runs this before
     it disconnects the room; shutdown callbacks run only after, when nothing can be sent."""
     sync = _running.pop(ctx.job.id, None)
     if sync is None:
+        return
+    if handing_over() and sync.linked_identity in ctx.room.remote_participants:
+        await hand_over(sync)  # the worker is stopping: another agent continues the session
         return
     if sync.config.state != "idle" and ctx.room.isconnected():
         try:
@@ -171,7 +176,10 @@ async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float)
 def build_server(settings: Settings, job: Entrypoint = entrypoint) -> AgentServer:
     """The worker, running `job` for each session: the worker's own entrypoint, or the
     console's, which joins an in-memory room instead."""
-    server = AgentServer(
+    if settings.on_drain == "hand_over":
+        prepare_handover_mark()  # before the job processes start, so that they inherit it
+    kind = HandoverServer if settings.on_drain == "hand_over" else AgentServer
+    server = kind(
         setup_fnc=prewarm,
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,

@@ -13,6 +13,17 @@ import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js'
 import { SessionView } from './session-view.js';
 import type { AgentInfo, ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
 
+/** The `sessionId` of the live session record in the room's metadata (protocol 8.7), if any. */
+function liveRecordId(metadata: string | undefined): string | null {
+  if (!metadata || !metadata.trimStart().startsWith('{')) return null;
+  try {
+    const record = (JSON.parse(metadata) as { sessionSync?: { sessionId?: unknown } }).sessionSync;
+    return typeof record?.sessionId === 'string' ? record.sessionId : null;
+  } catch {
+    return null;
+  }
+}
+
 function connectionOf(state: ConnectionState | string): ConnectionStatus {
   switch (state) {
     case ConnectionState.Connected:
@@ -48,7 +59,10 @@ export class SessionSync extends SessionCommands {
   private readonly options: Required<Omit<SessionSyncOptions, 'agentIdentity'>> &
     Pick<SessionSyncOptions, 'agentIdentity'>;
   private readonly view = new SessionView(
-    (event, ...args) => this.emit(event, ...args),
+    (event, ...args) => {
+      this.emit(event, ...args);
+      if (event === SessionSyncClientEvent.SessionChanged) this.checkContinued();
+    },
     () => void this.resync('gap'),
   );
   private snapshotInFlight: Promise<SessionSnapshot | null> | null = null;
@@ -59,6 +73,8 @@ export class SessionSync extends SessionCommands {
   private disposed = false;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
+  /** The session whose agent left it live in the room's record, until another continues it. */
+  private replacing: string | null = null;
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -246,6 +262,7 @@ export class SessionSync extends SessionCommands {
 
   private handleDisconnected(): void {
     this.interrupted = false;
+    this.replacing = null;
     this.view.update({ connection: 'disconnected' });
     this.view.emitClientEvent('connection_interruption', 'client:disconnected');
     this.setAgent(null);
@@ -256,11 +273,18 @@ export class SessionSync extends SessionCommands {
   }
 
   private handleParticipantDisconnected(participant: RemoteParticipant): void {
-    if (participant.identity === this.view.state.agent?.identity) {
+    if (participant.identity !== this.view.state.agent?.identity) return;
+    const session = this.view.state.session;
+    if (session && session.state !== 'idle' && liveRecordId(this.room.metadata) === session.sessionId) {
+      // Its session is still live in the room's record: a new agent continues it (protocol
+      // 8.7). The app sees an interruption, not the session going away.
+      this.replacing = session.sessionId;
+      this.view.emitClientEvent('connection_interruption', 'client:agent_reconnecting');
+    } else {
       this.view.emitClientEvent('room_state_change', 'client:agent_left');
-      this.setAgent(null);
-      this.selectAgent();
     }
+    this.setAgent(null);
+    this.selectAgent();
   }
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
@@ -312,15 +336,17 @@ export class SessionSync extends SessionCommands {
     const previous = this.view.state.agent;
     const agent = participant ? { identity: participant.identity, sid: participant.sid } : null;
     if (previous?.identity === agent?.identity && previous?.sid === agent?.sid) return;
-    // A new agent starts again at seq 1 and revision 1: forget what the last one said.
+    // A new agent starts again at seq 1 and revision 1: forget what the last one said. A
+    // session being continued is kept: its next agent publishes it above every revision seen.
     this.view.forgetSeqs();
     this.failedSnapshots = 0;
     this.snapshotInFlight = null;
     const prevSession = this.view.state.session;
+    const kept = this.replacing !== null;
     this.view.update({
       agent,
-      session: null,
-      wire: null,
+      session: kept ? prevSession : null,
+      wire: kept ? this.view.state.wire : null,
       seq: null,
       pushToTalk: false,
       syncEnabled: null,
@@ -337,6 +363,15 @@ export class SessionSync extends SessionCommands {
     if (prevSession !== this.view.state.session) {
       this.emit(SessionSyncClientEvent.SessionChanged, this.view.state.session, prevSession);
     }
+  }
+
+  /** A new agent's first session ends a replacement: the same session going on, or not. */
+  private checkContinued(): void {
+    const session = this.view.state.session;
+    if (this.replacing === null || !this.view.state.agent || !session) return;
+    const continued = session.sessionId === this.replacing;
+    this.replacing = null;
+    if (continued) this.view.emitClientEvent('room_state_change', 'client:agent_reconnected');
   }
 
   // -- convergence ----------------------------------------------------------------------

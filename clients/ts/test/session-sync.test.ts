@@ -231,6 +231,48 @@ describe('the agent changes', () => {
   });
 });
 
+describe('an agent replaced mid-session', () => {
+  async function agentLeavesLiveSession(record: boolean) {
+    const replay = new AgentReplay();
+    const client = follow(replay);
+    const sessions: Array<SessionConfig | null> = [];
+    client.session.on('sessionChanged', (s: SessionConfig | null) => sessions.push(s));
+    await playStepwise(replay, firstAgent.slice(0, firstAgent.findIndex((e) => e.step === 'agent-1:switch-ptt')));
+    const live = client.session.getState().wire!;
+    const attributes = { ...replay.room.remoteParticipants.get('agent-1')!.attributes };
+    if (record) {
+      replay.room.metadata = JSON.stringify({ sessionSync: { sessionId: live.sessionId, sessionType: live.type, revisionCeiling: live.revision + 1000 } });
+    }
+    replay.room.leave('agent-1');
+    await flush();
+    return { replay, ...client, sessions, live, attributes };
+  }
+
+  it('reports the gap as an interruption and the new agent as the same session going on', async () => {
+    const { replay, session, events, sessions, live, attributes } = await agentLeavesLiveSession(true);
+    expect(events.at(-1)?.type).toBe('connection_interruption');
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_reconnecting');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+
+    const continued = { ...live, revision: live.revision + 1001 };
+    replay.room.join('agent-2', ParticipantKind.AGENT, { ...attributes, 'session.config': JSON.stringify(continued), 'session.revision': String(continued.revision) });
+    await flush();
+    expect(session.getState().agent?.identity).toBe('agent-2');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+    expect(session.getSessionConfig()?.revision).toBe(continued.revision);
+    expect(sessions).not.toContain(null);
+    const clientEvents = events.filter((e) => e.source === 'client').map((e) => `${e.type}:${e.payload.trigger}`);
+    expect(clientEvents).toContain('room_state_change:client:agent_reconnected');
+    expect(clientEvents).not.toContain('room_state_change:client:agent_left');
+  });
+
+  it('shows no session when the agent leaves a session the room no longer records', async () => {
+    const { session, events } = await agentLeavesLiveSession(false);
+    expect(session.getSessionConfig()).toBeNull();
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_left');
+  });
+});
+
 describe('commands', () => {
   function withAgent() {
     const replay = new AgentReplay();
