@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import metrics
+from .agent_state import AgentStateSource
 from .inbound import CommandGate
 from .log import logger
 from .models import RoomConfig, SessionConfig, SessionType, utc_now
@@ -64,9 +65,12 @@ class SessionSynchronizer:
         linked_identity: str | None = None,
         options: SyncOptions | None = None,
         store: SessionStore | None = None,
+        agent_state: AgentStateSource | None = None,
     ) -> None:
         """`store` keeps a record of the session outside the agent, so that an agent that
-        replaces this one (after a crash) continues the session (see `resume`)."""
+        replaces this one (after a crash) continues the session (see `resume`).
+        `agent_state` gives the framework's agent state, which every attribute update then
+        carries (see `agent_state`)."""
         self._room = room
         self._turns = TurnTakingDriver(turn_taking)
         self._opts = options or SyncOptions()
@@ -78,7 +82,7 @@ class SessionSynchronizer:
         self._lock = asyncio.Lock()
         self._pending = 0
         self._commands: set[asyncio.Task[CommandResult]] = set()
-        self._publisher = Publisher.with_options(room, self._opts)
+        self._publisher = Publisher.with_options(room, self._opts, agent_state=agent_state)
         self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
