@@ -44,7 +44,7 @@ function App() {
       probe.startedAt = Date.now();
       setEnded(null);
       // As the starter's "Start call": the microphone on, with the pre-connect buffer.
-      session.start().catch((err: unknown) => probe.failures.push(`start failed: ${String(err)}`));
+      session.start().catch((err: unknown) => probe.notes.push(`start: ${String(err)}`));
     },
     [session],
   );

@@ -1,5 +1,5 @@
-// What the browser tests read: every agent state the hooks reported, with its time, and every
-// hang-up. Kept outside React so a test can read it at any moment.
+// What the browser tests read: every agent state the hooks reported, with its time, every
+// hang-up (`failures`) and anything else that went wrong (`notes`). Kept outside React so a test can read it at any moment.
 
 export type ProbeEntry = { at: number; what: string; value: string };
 
@@ -8,6 +8,7 @@ export type Probe = {
   startedAt: number | null;
   entries: ProbeEntry[];
   failures: string[];
+  notes: string[];
   record(what: string, value: string): void;
 };
 
@@ -23,6 +24,7 @@ export const probe: Probe = {
   startedAt: null,
   entries: [],
   failures: [],
+  notes: [],
   record(what, value) {
     const last = [...this.entries].reverse().find((e) => e.what === what);
     if (last?.value === value) return;
