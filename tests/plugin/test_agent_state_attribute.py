@@ -6,6 +6,7 @@ agent's session attributes changed after its state, such a page lost the state a
 20 s into the call. The in-memory room reports changes the same way.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
@@ -57,7 +58,9 @@ class Framework:
 
 
 @pytest.fixture
-async def call() -> AsyncIterator[tuple[InMemoryServer, Framework, SessionSyncClient, LastChangeOnly]]:
+async def call() -> AsyncIterator[
+    tuple[InMemoryServer, Framework, SessionSyncClient, LastChangeOnly]
+]:
     server = InMemoryServer()
     agent_room = await server.connect("room", AGENT, kind="agent")
     user_room = await server.connect("room", USER)
@@ -79,7 +82,7 @@ async def call() -> AsyncIterator[tuple[InMemoryServer, Framework, SessionSyncCl
 
 
 async def test_the_last_change_after_the_session_starts_names_the_agents_state(call):
-    server, _, client, page = call
+    _, _, client, page = call
     assert page.last.get(ATTR_AGENT_STATE) == "listening", page.last
     assert client.agent_attributes()["session.type"] == "text"
 
@@ -136,3 +139,28 @@ async def test_without_an_agent_session_the_key_is_left_alone():
     await server.settle()
     assert ATTR_AGENT_STATE not in agent_room.local_attributes()
     await sync.aclose()
+
+
+async def test_a_page_that_follows_the_agent_only_after_the_session_started_learns_its_state():
+    server = InMemoryServer()
+    agent_room = await server.connect("room", AGENT, kind="agent")
+    user_room = await server.connect("room", USER)
+    framework = Framework(agent_room)
+    await framework.set("listening")
+    sync = SessionSynchronizer(
+        agent_room,
+        turn_taking=InMemoryTurnTaking(),
+        linked_identity=USER,
+        options=SyncOptions(initial_sync_delay=0.05, validation_interval=0.05),
+        agent_state=lambda: framework.state,
+    )
+    await sync.start("text")
+    await server.settle()
+    page = LastChangeOnly()
+    user_room.subscribe(page)  # as useAgent does once it has rendered: every change is past
+    try:
+        await asyncio.sleep(0.5)  # ten passes: the state is announced after the first two only
+        assert page.last.get(ATTR_AGENT_STATE) == "listening", page.last
+        assert page.changes == 4  # twice marked `thinking`, twice set back
+    finally:
+        await sync.aclose()

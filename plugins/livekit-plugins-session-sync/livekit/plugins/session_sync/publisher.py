@@ -143,6 +143,15 @@ class Publisher:
             self._attributes = _Outgoing(0, attributes=dict(attributes))
         self._attributes_ready.set()
 
+    def announce_state(self) -> None:
+        """Mark the agent's state and set it back once more, with no session change: a
+        frontend that began to follow the agent's attribute changes after the last ones
+        (`useAgent` up to 2.9.23 starts from none) learns the state from these."""
+        if self._agent_state is None or not self._connected() or self._attributes is not None:
+            return  # an update already on its way carries the state
+        self._attributes = _Outgoing(0, attributes={})
+        self._attributes_ready.set()
+
     def emit(
         self,
         event_type: EventType,

@@ -422,6 +422,7 @@ class SessionSynchronizer:
     async def _validation_loop(self) -> None:
         await asyncio.sleep(self._opts.initial_sync_delay)
         trigger = "initial"
+        announcements = 2  # after the first two passes: a page may render slowly as it joins
         while True:
             if self._state.sync_enabled:
                 try:
@@ -429,5 +430,9 @@ class SessionSynchronizer:
                         await self._validate_and_correct(trigger)
                 except Exception:
                     logger.exception("periodic validation failed")
+            if announcements > 0:
+                # For a page that joined as the agent set its attributes (docs/protocol.md 2.3).
+                announcements -= 1
+                self._publisher.announce_state()
             trigger = "periodic"
             await asyncio.sleep(self._opts.validation_interval)
