@@ -28,7 +28,6 @@ export function usePublishedSession(agent: RemoteParticipant | null): PublishedS
     return () => {
       agent.off(ParticipantEvent.AttributesChanged, changed);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [agent]);
   return session;
 }
