@@ -12,7 +12,7 @@ Side by side in one run, presses alternating between the two:
 
 - bare: an `AgentSession` with `turn_detection="manual"` and its default turn handling; the
   release is `input.set_audio_enabled(False)` then `commit_user_turn()`;
-- session sync: the worker's own session (`agent.server.build_session`) in a voice-ptt
+- session sync: the worker's own session (`agent.session.build_session`) in a voice-ptt
   session, the release sent by the app as `session.ptt_end` through the in-memory room.
 
 Exits non-zero when the session-sync p99 of release -> committed misses its target.
@@ -39,16 +39,16 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.plugins import silero
 
 from agent.heap import freeze_startup_heap
-from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import (
+from agent.session import (
     SessionSyncAgent,
     build_session,
     start_session_sync,
 )
 from agent.session_type import ChosenType
 from agent.settings import load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
-from tests.agent.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
+from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
 
 TARGET_COMMIT_P99_MS = 20.0
 WORDS = {1: "what is the weather like", 2: "and what about tomorrow"}

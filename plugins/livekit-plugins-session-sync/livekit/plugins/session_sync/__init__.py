@@ -43,6 +43,7 @@ from .protocol import (
 )
 from .resume import RoomMetadataStore, SessionRecord, SessionStore
 from .room import LiveKitRoom, RoomListener, RoomPort
+from .state import SyncState
 from .summary import SessionSummaries, SessionSummary, SessionTally
 from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
@@ -82,6 +83,7 @@ __all__ = [
     "SessionType",
     "Snapshot",
     "SyncOptions",
+    "SyncState",
     "TransitionError",
     "TurnDetection",
     "TurnProfile",

@@ -20,7 +20,7 @@ from .local_stt import LocalSTT, PocketSphinxModel
 from .local_tts import EspeakVoice, LocalTTS
 from .settings import LOCAL, Settings, TurnDetectorChoice, load_settings
 
-logger = logging.getLogger("agent.models")
+logger = logging.getLogger("agent.speech_models")
 
 DOWNLOAD_COMMAND = "uv run python -m agent download-files"
 
