@@ -227,11 +227,13 @@ def protocol_constants() -> dict[str, Any]:
             method: {
                 "params": params.__name__,
                 "result": RESULT_OF.get(method, "SessionConfig"),
+                "repeatable": method in protocol.REPEATABLE_METHODS,
             }
             for method, params in protocol.PARAMS_BY_METHOD.items()
         },
         "eventTypes": list(get_args(protocol.EventType)),
         "errorCodes": {code.value: protocol.rpc_code(code) for code in protocol.ErrorCode},
+        "replyLostRpcCodes": sorted(protocol.REPLY_LOST_RPC_CODES),
         "attributes": {
             "config": protocol.ATTR_CONFIG,
             "revision": protocol.ATTR_REVISION,

@@ -213,6 +213,10 @@ export interface SessionAttributes {
    * The highest event seq sent (or given up); above the app's lastSeq means events were lost.
    */
   'session.seq': string;
+  /**
+   * LiveKit Agents' own agent state, in every update where the agent runs an AgentSession (protocol 2.3).
+   */
+  'lk.agent.state'?: 'initializing' | 'idle' | 'listening' | 'thinking' | 'speaking';
 }
 /**
  * The seed's `SessionSyncEvent`, plus a per-agent sequence number and the protocol version.

@@ -28,6 +28,10 @@ ATTR_PROTOCOL = "session.protocol"
 ATTR_SEQ = "session.seq"
 # Set by the frontend on its own participant to ask for a session type.
 ATTR_REQUESTED_TYPE = "session.requestedType"
+# LiveKit Agents' own key for what the agent is doing (`listening`, `thinking`, `speaking`,
+# ...), which LiveKit's frontend hooks read. The framework sets it on every change; the
+# publisher carries it in each of its own updates too (see `agent_state`).
+ATTR_AGENT_STATE = "lk.agent.state"
 
 
 @dataclass(frozen=True)
@@ -113,4 +117,13 @@ class SessionAttributes(BaseModel):
         pattern=r"^[0-9]+$",
         description="The highest event seq sent (or given up); above the app's lastSeq means "
         "events were lost.",
+    )
+    agent_state: Literal["initializing", "idle", "listening", "thinking", "speaking"] | None = (
+        Field(
+            default=None,
+            alias="lk.agent.state",
+            exclude_if=lambda value: value is None,
+            description="LiveKit Agents' own agent state, in every update where the agent runs "
+            "an AgentSession (protocol 2.3).",
+        )
     )

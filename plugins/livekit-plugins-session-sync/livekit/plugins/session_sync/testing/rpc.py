@@ -89,8 +89,19 @@ async def _perform_rpc(
         method=method,
     )
     task = _invoke(target, invocation)
-    # asyncio.wait never cancels the handler if this caller is cancelled, as over a network
-    done, _ = await asyncio.wait([task], timeout=timeout)
+    # The caller's SDK forgets every participant on its own full reconnect, and with them the
+    # replies it was waiting for: 1503, though the target never left.
+    forgotten = asyncio.get_running_loop().create_future()
+    caller.pending_calls.add(forgotten)
+    try:
+        # asyncio.wait never cancels the handler if this caller is cancelled, as over a network
+        done, _ = await asyncio.wait(
+            [task, forgotten], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        caller.pending_calls.discard(forgotten)
+    if forgotten in done:
+        raise rpc_error(_Code.RECIPIENT_DISCONNECTED)
     if not done:
         raise rpc_error(_Code.RESPONSE_TIMEOUT)
     if task.cancelled():  # by the target disconnecting, or a stray CancelledError
