@@ -13,6 +13,7 @@ from livekit.agents import Agent, AgentSession, StopResponse, llm
 from livekit.agents.voice.turn import InterruptionOptions, TurnHandlingOptions
 
 from livekit.plugins.session_sync import (
+    AgentStateSource,
     RoomPort,
     SessionStore,
     SessionSyncEvent,
@@ -110,6 +111,7 @@ def create_sync(
     store: SessionStore | None = None,
     log_events: bool = False,
     announce_clean_passes: bool = False,
+    agent_state: AgentStateSource | None = None,
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
@@ -117,6 +119,7 @@ def create_sync(
         linked_identity=linked_identity,
         options=replace(settings.sync_options(), announce_clean_passes=announce_clean_passes),
         store=store,
+        agent_state=agent_state,
     )
     if log_events:  # the console shows each event; a worker's metrics and traces say enough
         sync.on_event(log_event)
@@ -179,9 +182,12 @@ async def start_session_sync(
     store: SessionStore | None = None,
     log_events: bool = False,
     announce_clean_passes: bool = False,
+    agent_state: AgentStateSource | None = None,
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
-    synchronizer, whose close is registered before it starts so a failed start still closes."""
+    synchronizer, whose close is registered before it starts so a failed start still closes.
+    `agent_state` (the session's `agent_state`) puts `lk.agent.state` in every update of the
+    session's attributes, for frontends built on LiveKit's agent hooks."""
     chosen = runnable_type(turns, chosen)
     await start_turn_taking(turns, chosen.session_type)
     sync = create_sync(
@@ -192,6 +198,7 @@ async def start_session_sync(
         store=store,
         log_events=log_events,
         announce_clean_passes=announce_clean_passes,
+        agent_state=agent_state,
     )
     on_close(sync.aclose)
     await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")

@@ -36,6 +36,7 @@ TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 JobExecutor = Literal["process", "thread"]
 InterruptionDetection = Literal["adaptive", "vad"]
+DrainAction = Literal["hand_over", "end"]
 
 DISABLED = "none"
 """The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
@@ -137,6 +138,11 @@ class Settings(BaseSettings):
     cpu_guard: float = Field(default=0.9, gt=0, le=1, allow_inf_nan=False)
     """The worker also reports itself full while its own processes (the worker and its jobs)
     use more than this share of the machine's CPU, averaged over 5 s."""
+
+    on_drain: DrainAction = "hand_over"
+    """What a `start` worker told to stop (SIGTERM) does with its sessions: `hand_over` saves
+    each session's record and leaves, for the dispatch service to bring a replacement agent
+    that continues it (docs/deployment.md); `end` ends them, as when the user leaves."""
 
     job_executor: JobExecutor = "process"
     """Where the framework runs each job: its own process (isolated), or a thread of the
