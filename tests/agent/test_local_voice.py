@@ -41,9 +41,7 @@ def _recording(phrase: str) -> rtc.AudioFrame:
 
 
 @pytest.mark.parametrize("phrase", PHRASES)
-async def test_local_stt_transcribes_the_recorded_phrases(
-    local_stt: LocalSTT, phrase: str
-) -> None:
+async def test_local_stt_transcribes_the_recorded_phrases(local_stt: LocalSTT, phrase: str) -> None:
     event = await local_stt.recognize(_recording(phrase))
     assert event.alternatives[0].text == phrase
 
@@ -106,9 +104,7 @@ async def test_say_outside_a_press_commits_nothing(make_worker, local_stt: Local
 async def test_vad_commits_a_turn_after_the_speech_with_say(
     make_worker, local_stt: LocalSTT, caplog: pytest.LogCaptureFixture
 ) -> None:
-    worker: Worker = await make_worker(
-        "voice-vad", console=True, stt=local_stt, plan=AUDIO_MODEL
-    )
+    worker: Worker = await make_worker("voice-vad", console=True, stt=local_stt, plan=AUDIO_MODEL)
     committed_at: list[float] = []
     worker.session.on(
         "user_input_transcribed",
