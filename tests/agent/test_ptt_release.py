@@ -57,14 +57,16 @@ async def _replies(worker: Worker, count: int, *, message: str) -> None:
     )
 
 
+@pytest.mark.parametrize("pause", [0.3, 3.0])
 @pytest.mark.parametrize("kind", RECOGNISERS)
 async def test_release_after_a_pause_is_answered_long_before_the_transcript_timeout(
-    make_worker: Any, recogniser: Any, kind: str
+    make_worker: Any, recogniser: Any, kind: str, pause: float
 ) -> None:
     worker = await _voice_ptt(make_worker, recogniser, kind, "how are you doing")
     await worker.client.call("session.ptt_start")
     await worker.mic.play(spoken("how are you doing"))
-    await worker.mic.silence(1.0)  # every word is final before the release
+    # After 0.3 s the utterance is still open; after 3 s every word is long final.
+    await worker.mic.silence(pause)
     released = time.monotonic()
     await worker.client.call("session.ptt_end")
     await _replies(worker, 1, message="the reply to the press")
