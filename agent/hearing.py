@@ -48,6 +48,10 @@ class PressHearing:
         else:
             self._last_interim = self._seen
 
+    def heard_words(self) -> bool:
+        """True once the press has a final transcript with words."""
+        return self._last_final > 0
+
     def words_pending(self) -> bool:
         """True when the recogniser may still give words of this press."""
         return (

@@ -98,6 +98,7 @@ class AgentSessionTurnTaking:
         self._pending_commit: asyncio.Future[str] | None = None
         self._server_min_delay = session.options.endpointing["min_delay"]
         self._hearing = PressHearing()
+        self._press_overlaps = False
         session.on("user_state_changed", self._on_user_state)
         session.on("user_input_transcribed", self._on_transcribed)
 
@@ -165,7 +166,10 @@ class AgentSessionTurnTaking:
         session = self._session
         if session.current_speech is not None:
             session.interrupt(force=True)
-        if self._pending_commit is None or self._pending_commit.done():
+        # While the last press's commit still waits for its transcript, the events that
+        # come next may be its own: this press then waits for its words the framework's way.
+        self._press_overlaps = not (self._pending_commit is None or self._pending_commit.done())
+        if not self._press_overlaps:
             # Drops words of a cancelled or abandoned press, and resets the STT stream so a
             # late final transcript from before cannot land in this turn.
             session.clear_user_turn()
@@ -180,19 +184,53 @@ class AgentSessionTurnTaking:
 
     def _commit(self) -> None:
         # Not awaited: the final transcript may take a moment, and the press's end must be
-        # published at once. The framework bounds the wait with `transcript_timeout`. A
-        # recogniser that can flush answers the framework's flush at once, empty if it heard
-        # nothing; for one that cannot, no wait at all when every word heard is final, since
-        # it would otherwise wait out the whole timeout for a transcript of silence.
+        # published at once. The framework bounds the wait with `transcript_timeout`, and asks
+        # a recogniser that can flush for its final transcript. No wait at all when the
+        # press's events show there is nothing left to hear: for a recogniser that cannot
+        # flush, which says nothing about silence and would be waited on for the whole
+        # timeout; and for one that can, once words were heard and all of them are final,
+        # which saves the flush's round trip. A press with no final yet asks one that can.
         timeout = self._timers.transcript_timeout
-        if not can_flush(effective_stt(self._session)) and not self._hearing.words_pending():
+        hearing = self._hearing
+        if (
+            not self._press_overlaps
+            and not hearing.words_pending()
+            and (hearing.heard_words() or not can_flush(effective_stt(self._session)))
+        ):
             timeout = 0.0
-        future = self._session.commit_user_turn(
-            transcript_timeout=timeout,
-            stt_flush_duration=self._timers.stt_flush_duration,
-        )
-        self._pending_commit = future
-        future.add_done_callback(_log_commit_failure)
+        committed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def start(_: object = None) -> None:
+            try:
+                framework = self._session.commit_user_turn(
+                    transcript_timeout=timeout,
+                    stt_flush_duration=self._timers.stt_flush_duration,
+                )
+            except RuntimeError as e:  # the session closed meanwhile
+                committed.set_exception(e)
+                return
+            framework.add_done_callback(lambda done: _settle(committed, done))
+
+        previous = self._pending_commit
+        if previous is not None and not previous.done():
+            # The framework's commit cancels one still waiting for its transcript, and the
+            # earlier press's words would then fold into this turn: one after the other.
+            previous.add_done_callback(start)
+        else:
+            start()
+        self._pending_commit = committed
+        committed.add_done_callback(_log_commit_failure)
+
+
+def _settle(target: asyncio.Future[str], source: asyncio.Future[str]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (exc := source.exception()) is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())
 
 
 def _log_commit_failure(future: asyncio.Future[str]) -> None:

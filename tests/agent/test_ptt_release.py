@@ -104,9 +104,7 @@ async def test_release_mid_word_keeps_the_words_the_recogniser_gives(
     assert time.monotonic() - released < WAITED_FOR_THE_TIMEOUT
 
 
-async def test_two_utterances_in_one_press_are_one_turn(
-    make_worker: Any, recogniser: Any
-) -> None:
+async def test_two_utterances_in_one_press_are_one_turn(make_worker: Any, recogniser: Any) -> None:
     worker = await _voice_ptt(make_worker, recogniser, "local")
     await worker.client.call("session.ptt_start")
     await worker.mic.play(spoken("nice to meet you"))
@@ -146,7 +144,9 @@ async def test_press_with_no_speech_commits_nothing_and_gets_no_reply(
 async def test_cancelled_press_is_never_answered(
     make_worker: Any, recogniser: Any, kind: str
 ) -> None:
-    worker = await _voice_ptt(make_worker, recogniser, kind, "how are you doing", "nice to meet you")
+    worker = await _voice_ptt(
+        make_worker, recogniser, kind, "how are you doing", "nice to meet you"
+    )
     await worker.client.call("session.ptt_start")
     await worker.mic.play(spoken("how are you doing"))
     await worker.client.call("session.ptt_cancel")
@@ -168,7 +168,9 @@ async def test_cancelled_press_is_never_answered(
 async def test_late_final_of_a_press_never_lands_in_the_next_one(
     make_worker: Any, recogniser: Any, kind: str
 ) -> None:
-    worker = await _voice_ptt(make_worker, recogniser, kind, "how are you doing", "nice to meet you")
+    worker = await _voice_ptt(
+        make_worker, recogniser, kind, "how are you doing", "nice to meet you"
+    )
     await worker.client.call("session.ptt_start")
     await worker.mic.play(spoken("how are you doing"))
     await worker.client.call("session.ptt_end")  # its final transcript is still to come
