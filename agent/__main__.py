@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import warnings
 
-from .models import (
+from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
+from .speech_models import (
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
     register_download_plugins,
 )
-from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
 
 PORTAUDIO_HELP = (
     "The console needs the PortAudio library, even in text mode.\n"
@@ -140,19 +139,23 @@ def main(argv: list[str]) -> None:
     from .server import build_server
 
     if command == "console":
-        # Loaded now, not on the job's event loop when the console's job starts.
-        importlib.import_module("agent.console")
+        # Only the console loads its in-memory room and simulated app; `start` never does.
+        from .console import console_entrypoint
 
-    # The framework's console schedules its server's close twice on Ctrl-C; the second,
-    # for a server already closed, is never run and would be reported at exit.
-    warnings.filterwarnings(
-        "ignore",
-        message=r"coroutine 'AgentServer\.aclose' was never awaited",
-        category=RuntimeWarning,
-    )
-    server = build_server(settings)
+        server = build_server(settings, console_entrypoint)
+        # Justified: on Ctrl-C the framework's console (cli/_legacy.py) schedules
+        # AgentServer.aclose a second time, on a loop already closed; it never runs.
+        warnings.filterwarnings(
+            "ignore",
+            message=r"coroutine 'AgentServer\.aclose' was never awaited",
+            category=RuntimeWarning,
+        )
+    else:
+        server = build_server(settings)
+
     with warnings.catch_warnings():
-        # Its CLI is marked deprecated in favour of one without `console --text`.
+        # Justified: its replacements (`lk agent`, `python -m livekit.agents`) have no
+        # `console --text`, which ./scripts/console runs.
         warnings.filterwarnings(
             "ignore", message="the built-in Python CLI is deprecated", category=DeprecationWarning
         )

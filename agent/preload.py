@@ -7,6 +7,6 @@ after this module and freezes the garbage collector's view of what it loaded, wh
 those pages shared.
 """
 
-from .models import preload_shared_models
+from .speech_models import preload_shared_models
 
 preload_shared_models()

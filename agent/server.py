@@ -6,21 +6,15 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from livekit import api, rtc
 from livekit.agents import (
-    Agent,
     AgentServer,
-    AgentSession,
     JobContext,
     JobExecutorType,
     JobProcess,
-    StopResponse,
-    llm,
     room_io,
 )
 
@@ -29,25 +23,18 @@ from livekit.plugins.session_sync import (
     LiveKitRoom,
     ProtocolError,
     RoomMetadataStore,
-    RoomPort,
-    SessionStore,
-    SessionSyncEvent,
     SessionSynchronizer,
-    SessionType,
-    TurnTakingTarget,
-    expected_audio_input,
-    turn_profile,
 )
 
 from .heap import keep_heap
-from .models import LoadedModels, plan_turn_detector, shared_models
-from .responder import OfflineResponder
-from .session_type import ChosenType, choose_session_type
+from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
+from .session_type import choose_session_type
 from .settings import Settings, load_settings
-from .turns import AgentSessionTurnTaking, PushToTalkTimers, framework_turn_detection
+from .speech_models import plan_turn_detector, shared_models
 
 logger = logging.getLogger("agent.worker")
-event_logger = logging.getLogger("agent.events")
+
+Entrypoint = Callable[[JobContext], Coroutine[None, None, None]]
 
 PREWARM_TIMEOUT_SECONDS = 60.0
 """How long a job process may take to start and load the models. The framework's 10 s is
@@ -59,21 +46,6 @@ _running: dict[str, SessionSynchronizer] = {}
 """The synchronizer of each job running in this process, by job id, until the job ends."""
 
 
-class SessionSyncAgent(Agent):
-    async def on_user_turn_completed(
-        self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
-    ) -> None:
-        # An empty push-to-talk press (or a cleared one) must not make the agent talk.
-        if not (new_message.text_content or "").strip():
-            raise StopResponse()
-
-
-@dataclass
-class Prewarmed:
-    settings: Settings
-    models: LoadedModels
-
-
 def prewarm(proc: JobProcess) -> None:
     """Runs once per job process, or once per job under the thread executor: the models come
     from the process, loaded by the first prewarm or inherited from the forkserver."""
@@ -81,140 +53,6 @@ def prewarm(proc: JobProcess) -> None:
     plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
     proc.userdata["prewarmed"] = Prewarmed(settings, shared_models(settings, plan))
     keep_heap(settings.heap_options())
-
-
-def build_session(
-    settings: Settings,
-    models: LoadedModels,
-    session_type: SessionType,
-    **overrides: Any,
-) -> tuple[AgentSession[Any], AgentSessionTurnTaking]:
-    """An AgentSession whose turn-taking starts as the session type says, and its port."""
-    options: dict[str, Any] = {
-        "llm": settings.llm_model or OfflineResponder(),
-        "stt": models.speech_to_text(settings.effective_stt_model),
-        "tts": models.text_to_speech(settings.effective_tts_model),
-        "vad": models.vad,
-        **overrides,
-    }
-    server_mode = models.server_turn_detection()
-    initial = framework_turn_detection(turn_profile(session_type).turn_detection, server_mode)
-    with _quiet_default_turn_detector():
-        session: AgentSession[Any] = AgentSession(
-            turn_handling={"turn_detection": initial}, **options
-        )
-    timers = PushToTalkTimers(
-        transcript_timeout=settings.ptt_transcript_timeout_seconds,
-        stt_flush_duration=settings.ptt_stt_flush_seconds,
-    )
-    return session, AgentSessionTurnTaking(session, server_mode=server_mode, timers=timers)
-
-
-class _DefaultDetectorWarning(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("LIVEKIT_INFERENCE_URL is set but")
-
-
-@contextmanager
-def _quiet_default_turn_detector() -> Iterator[None]:
-    """AgentSession builds a default cloud turn detector even when one is given, and drops it;
-    without keys that detector warns about keys that nothing here uses."""
-    framework_logger = logging.getLogger("livekit.agents")
-    quiet = _DefaultDetectorWarning()
-    framework_logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        framework_logger.removeFilter(quiet)
-
-
-def create_sync(
-    settings: Settings,
-    room: RoomPort,
-    turns: AgentSessionTurnTaking,
-    *,
-    linked_identity: str,
-    store: SessionStore | None = None,
-    log_events: bool = False,
-) -> SessionSynchronizer:
-    sync = SessionSynchronizer(
-        room,
-        turn_taking=turns,
-        linked_identity=linked_identity,
-        options=settings.sync_options(),
-        store=store,
-    )
-    if log_events:  # the console shows each event; a worker's metrics and traces say enough
-        sync.on_event(log_event)
-    return sync
-
-
-def log_event(event: SessionSyncEvent) -> None:
-    """Log each sync event as it is emitted."""
-    state = event.payload.frontend_state
-    detail = f" - {event.payload.detail}" if event.payload.detail else ""
-    event_logger.info(
-        "#%d %s (%s): %s/%s rev %d%s",
-        event.seq,
-        event.type,
-        event.payload.trigger,
-        state.type or "none",
-        state.state,
-        state.revision,
-        detail,
-    )
-
-
-def runnable_type(turns: AgentSessionTurnTaking, chosen: ChosenType) -> ChosenType:
-    """A job must not start in a type it cannot run (voice without speech-to-text)."""
-    reason = turns.unavailable_reason(chosen.session_type)
-    if reason is None:
-        return chosen
-    logger.warning(
-        "cannot start the %s session chosen by %s: %s; starting a text session instead",
-        chosen.session_type,
-        chosen.source,
-        reason,
-    )
-    return ChosenType("text", f"{chosen.source}, unavailable here")
-
-
-async def start_turn_taking(turns: AgentSessionTurnTaking, session_type: SessionType) -> None:
-    """Right after `AgentSession.start`: a text session must not stream audio to STT even
-    for the moment before the synchronizer starts."""
-    profile = turn_profile(session_type)
-    await turns.apply(
-        TurnTakingTarget(
-            session_type=session_type,
-            turn_detection=profile.turn_detection,
-            audio_input_enabled=expected_audio_input(
-                session_type, "active", muted=False, ptt_pressed=False
-            ),
-        )
-    )
-
-
-async def start_session_sync(
-    settings: Settings,
-    room: RoomPort,
-    turns: AgentSessionTurnTaking,
-    *,
-    linked_identity: str,
-    chosen: ChosenType,
-    on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
-    store: SessionStore | None = None,
-    log_events: bool = False,
-) -> SessionSynchronizer:
-    """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
-    synchronizer, whose close is registered before it starts so a failed start still closes."""
-    chosen = runnable_type(turns, chosen)
-    await start_turn_taking(turns, chosen.session_type)
-    sync = create_sync(
-        settings, room, turns, linked_identity=linked_identity, store=store, log_events=log_events
-    )
-    on_close(sync.aclose)
-    await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")
-    return sync
 
 
 def leave_when_user_gone(ctx: JobContext, identity: str, grace_seconds: float) -> None:
@@ -250,12 +88,6 @@ async def _cancelled(cancel: Callable[[], None]) -> None:
 async def entrypoint(ctx: JobContext) -> None:
     prewarmed: Prewarmed = ctx.proc.userdata["prewarmed"]
     settings, models = prewarmed.settings, prewarmed.models
-    if ctx.is_fake_job():
-        from .console import run_console  # the console's in-memory room stays out of production
-
-        await run_console(ctx, settings, models)
-        return
-
     await ctx.connect()
     participant = await ctx.wait_for_participant()
     chosen = choose_session_type(
@@ -336,7 +168,9 @@ async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float)
         room.off("participant_attributes_changed", check)
 
 
-def build_server(settings: Settings) -> AgentServer:
+def build_server(settings: Settings, job: Entrypoint = entrypoint) -> AgentServer:
+    """The worker, running `job` for each session: the worker's own entrypoint, or the
+    console's, which joins an in-memory room instead."""
     server = AgentServer(
         setup_fnc=prewarm,
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
@@ -347,7 +181,7 @@ def build_server(settings: Settings) -> AgentServer:
         **_health_port(settings),
         **executor_options(settings),
     )
-    server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(entrypoint)
+    server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(job)
     return server
 
 

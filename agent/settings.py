@@ -11,8 +11,8 @@ raises :class:`SettingsError` with one line per bad value.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
-from typing import Annotated, Any, Literal, get_args, get_origin
+from collections.abc import MutableMapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -22,12 +22,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livekit.plugins.session_sync import SessionType, SyncOptions
 
 from .heap import HeapOptions
+from .settings_messages import SettingsError as SettingsError
+from .settings_messages import describe_errors, env_name, literal_choices
 
 TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
 TurnDetectorFallback = Literal["vad-only", "refuse"]
@@ -53,14 +54,6 @@ PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 _LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
-
-
-class SettingsError(Exception):
-    """The settings could not be loaded; ``str(err)`` has one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 class Settings(BaseSettings):
@@ -178,7 +171,7 @@ class Settings(BaseSettings):
         # Accept "Voice-VAD" or "debug"; anything else is left for the Literal check,
         # so the error shows the value as it was written.
         if isinstance(value, str):
-            choices = _literal_choices(info.field_name or "")
+            choices = literal_choices(Settings.model_fields, info.field_name or "")
             for candidate in (value.strip(), value.strip().lower(), value.strip().upper()):
                 if candidate in choices:
                     return candidate
@@ -326,11 +319,6 @@ def _effective(value: str | None, inference_default: str, has_keys: bool) -> str
     return None if value == DISABLED else value
 
 
-def env_name(field: str) -> str:
-    """The environment variable that sets ``field``."""
-    return field.upper()
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment and `.env`, with ``overrides`` on top.
 
@@ -355,72 +343,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**kwargs)
     except ValidationError as exc:
-        raise SettingsError(_describe_errors(exc.errors())) from None
-
-
-# -- error messages ---------------------------------------------------------------
-
-
-def _literal_choices(field: str) -> tuple[str, ...]:
-    info = Settings.model_fields.get(field)
-    annotation = info.annotation if info else None
-    if get_origin(annotation) is Literal:
-        return tuple(str(choice) for choice in get_args(annotation))
-    return ()
-
-
-def _number_range(field: str) -> str:
-    parts: list[str] = []
-    for meta in Settings.model_fields[field].metadata:
-        if (gt := getattr(meta, "gt", None)) is not None:
-            parts.append(f"greater than {gt:g}")
-        if (ge := getattr(meta, "ge", None)) is not None:
-            parts.append(f"{ge:g} or more")
-    return " and ".join(parts)
-
-
-def _accepted(field: str, error: ErrorDetails) -> str:
-    kind = error["type"]
-    ctx: Mapping[str, Any] = error.get("ctx") or {}
-    if kind == "literal_error":
-        return "use one of " + ", ".join(_literal_choices(field))
-    if kind in ("greater_than", "greater_than_equal"):
-        return f"must be {_number_range(field)}"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        limits = _number_range(field)
-        return "must be a number of seconds" + (f" {limits}" if limits else "")
-    if kind == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    if kind in ("string_type", "string_sub_type"):
-        return "must be text"
-    return str(error["msg"])
-
-
-def _show(field: str, value: Any) -> str:
-    if field == "livekit_api_secret":
-        return "'***'"
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    return repr(value if isinstance(value, str) else str(value))
-
-
-def _describe_errors(errors: list[ErrorDetails]) -> list[str]:
-    order = {field: i for i, field in enumerate(Settings.model_fields)}
-    errors = sorted(errors, key=lambda e: order.get(str(e["loc"][0]) if e["loc"] else "", -1))
-    problems: list[str] = []
-    seen: set[str] = set()
-    for error in errors:
-        loc = error["loc"]
-        field = loc[0] if loc and isinstance(loc[0], str) else None
-        if field is None or field not in Settings.model_fields:
-            # a check across several fields; its message names the variables
-            ctx: Mapping[str, Any] = error.get("ctx") or {}
-            line = str(ctx.get("error", error["msg"]))
-        else:
-            if field in seen:  # a union reports once per member; one line is enough
-                continue
-            seen.add(field)
-            value = _show(field, error["input"])
-            line = f"{env_name(field)}={value} is not accepted: {_accepted(field, error)}"
-        problems.append(line)
-    return problems
+        raise SettingsError(describe_errors(Settings.model_fields, exc.errors())) from None

@@ -50,16 +50,11 @@ from livekit.agents import NOT_GIVEN, Agent, AgentSession, JobProcess, NotGivenO
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 
 from agent.heap import freeze_startup_heap, reclaim
-from agent.models import LoadedModels, load_models, plan_turn_detector
-from agent.server import (
-    Prewarmed,
-    SessionSyncAgent,
-    build_session,
-    prewarm,
-    start_session_sync,
-)
+from agent.server import prewarm
+from agent.session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
+from agent.speech_models import LoadedModels, load_models, plan_turn_detector
 from livekit.plugins.session_sync import SessionSynchronizer
 from livekit.plugins.session_sync.testing import InMemoryServer
 

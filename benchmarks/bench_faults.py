@@ -32,10 +32,10 @@ import logging
 import sys
 import time
 
-from tests.support.faults.flood import SCENARIOS, FloodResult, flood
-from tests.support.faults.fuzz import fuzz
-from tests.support.faults.loss import loss_trials
-from tests.support.faults.reconnect import reconnect_cycles
+from support.faults.flood import SCENARIOS, FloodResult, flood
+from support.faults.fuzz import fuzz
+from support.faults.loss import loss_trials
+from support.faults.reconnect import reconnect_cycles
 
 Row = tuple[str, str, str, bool]
 

@@ -4,7 +4,7 @@ of its own. Not a test.
 `bench_faults` floods an agent that shares its process and its event loop with the in-memory
 room, so the network's own work (for RPC, a caller's and a handler's task per call) counts
 against the agent. Here the agent runs as the worker does: a `SessionSynchronizer` on an
-`rtc.Room`, alone in its process (`tests/support/faults/flood_agent.py`), with the options of
+`rtc.Room`, alone in its process (`support/faults/flood_agent.py`), with the options of
 the in-memory floods. It watches its own loop and reports the figures; the user's app and the
 stranger run here, on the Python SDK.
 
@@ -47,7 +47,7 @@ their source:
   failed (`request timeout`) that the server applied all the same, and under the flood the
   app's signalling may fall behind and resume its connection. The agent counts the changes
   that reached it; only those it never saw are left out, and shown.
-- The app sends through `tests/support/faults/burst.py`: the SDK's own `perform_rpc`,
+- The app sends through `support/faults/burst.py`: the SDK's own `perform_rpc`,
   `publish_data` and `set_attributes` each wait on a queue that is handed every event, which
   costs the app O(n²) for n calls in flight.
 
@@ -67,9 +67,9 @@ import os
 import sys
 import time
 
-from tests.support.faults.flood_server import flood_on_server
-from tests.support.faults.flood_traffic import SCENARIOS, FloodResult
-from tests.support.livekit_server import HOW_TO_RUN, ServerInfo
+from support.faults.flood_server import flood_on_server
+from support.faults.flood_traffic import SCENARIOS, FloodResult
+from support.livekit_server import HOW_TO_RUN, ServerInfo
 
 Row = tuple[str, str, bool]
 

@@ -6,7 +6,7 @@ two in one process whose start-up heap is frozen, as the worker's prewarm leaves
 - local: the worker's own recogniser (pocketsphinx, utterances cut by silero VAD) on the
   espeak-ng recordings in tests/fixtures;
 - cloud model: a model of a streaming cloud recogniser after Deepgram's live API, written
-  down in tests/agent/cloud_stt.py (interim results, a final at each 300 ms endpoint, nothing
+  down in support/cloud_stt.py (interim results, a final at each 300 ms endpoint, nothing
   for silence, results 150 ms after their audio), with `Finalize` and without any flush.
 
 Each press speaks a recording and is released either mid-word (inside its last word) or
@@ -19,7 +19,7 @@ after a pause of 0.3, 1 or 3 s. Measured from the release, per press:
 
 The contenders: bare is `AgentSession(turn_handling={"turn_detection": "manual"})`, released
 with `input.set_audio_enabled(False)` then `commit_user_turn()` (the framework's defaults: a
-2 s transcript timeout); session sync is the worker's own session (`agent.server.
+2 s transcript timeout); session sync is the worker's own session (`agent.session.
 build_session`) in a voice-ptt session, with the worker's 5 s default, released by the app's
 `session.ptt_end` through the in-memory room. The fake-STT press of the earlier version of
 this benchmark (a final transcript on the first frame) is kept as a labelled lower bound.
@@ -49,9 +49,9 @@ from livekit.plugins import silero
 from agent.heap import freeze_startup_heap
 from agent.local_stt import LocalSTT, PocketSphinxModel
 from benchmarks.ptt_contenders import Contender, PromptSTT, open_bare, open_ours, percentile
-from tests.agent.cloud_stt import CloudSTT
-from tests.agent.fakes import FRAME_MS, SAMPLE_RATE, SAMPLES_PER_FRAME, tagged_frame
-from tests.agent.recordings import cut_mid_word, spoken
+from support.cloud_stt import CloudSTT
+from support.fakes import FRAME_MS, SAMPLE_RATE, SAMPLES_PER_FRAME, tagged_frame
+from support.recordings import cut_mid_word, spoken
 
 TARGET_OVERHEAD_P99_MS = 20.0
 PHRASES = ("how are you doing", "nice to meet you")

@@ -16,7 +16,7 @@ nothing, so the figures are VAD, end-of-turn and the framework's turn handling:
 
 - silero alone: a bare silero `VADStream` per microphone, no session (the floor);
 - bare: an `AgentSession` with the end-of-turn model and no session sync;
-- ours: the worker's own voice-vad session (`agent.server.build_session`) with session sync
+- ours: the worker's own voice-vad session (`agent.session.build_session`) with session sync
   over the in-memory room, validation on its default timers.
 
 The audio does not cross a LiveKit room here (no Opus decode, no resampling): that cost is
@@ -44,12 +44,12 @@ from livekit.agents.voice import io
 from livekit.plugins import silero
 
 from agent.heap import freeze_startup_heap
-from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync.testing import InMemoryServer
-from tests.agent.fakes import EchoLLM, FixedSTT, SilentTTS, TimedAudioOutput
+from support.fakes import EchoLLM, FixedSTT, SilentTTS, TimedAudioOutput
 
 SPEECH = "tests/fixtures/speech_hello.wav"
 GAP_SECONDS = 3.0

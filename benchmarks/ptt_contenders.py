@@ -14,13 +14,13 @@ from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice.events import UserInputTranscribedEvent
 
-from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync import SessionType
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
-from tests.agent.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
+from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -1,11 +1,11 @@
 """Print a real example of every session-sync message, as Markdown, by running the plugin.
 
 Drives a `SessionSynchronizer` through the in-memory LiveKit room from a simulated app and
-records everything that crosses the wire, in order. The output is pasted into
-docs/protocol.md ("Appendix: generated examples"). Ids and timestamps differ on every run.
+records everything that crosses the wire, in order. The output is docs/protocol-examples.md,
+below its marker line.
 
-    uv run python docs/gen_examples.py                          # print to stdout
-    uv run python docs/gen_examples.py --write docs/protocol.md  # replace the appendix
+    uv run python docs/gen_examples.py                                   # print to stdout
+    uv run python docs/gen_examples.py --write docs/protocol-examples.md  # replace the examples
 """
 
 from __future__ import annotations
@@ -582,7 +582,7 @@ def main() -> None:
     parser.add_argument(
         "--write",
         type=Path,
-        metavar="PROTOCOL_MD",
+        metavar="EXAMPLES_MD",
         help=f"replace everything after the line {MARKER!r} in this file",
     )
     args = parser.parse_args()

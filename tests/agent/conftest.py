@@ -8,17 +8,17 @@ import pytest
 from livekit.agents import AgentSession
 from livekit.plugins import silero
 
-from agent.console import ConsoleAgent, ConsoleCommands, show_voice_turns
+from agent.console import ConsoleAgent, show_voice_turns
+from agent.console_commands import ConsoleCommands
 from agent.console_mic import ConsoleMicrophone, console_speaker
-from agent.models import LoadedModels, TurnDetectorPlan
-from agent.server import SessionSyncAgent, build_session, start_session_sync
+from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan
 from agent.turns import AgentSessionTurnTaking
 from livekit.plugins.session_sync import SessionSynchronizer, SessionType
 from livekit.plugins.session_sync.testing import InMemoryRoom, InMemoryServer, SessionSyncClient
-
-from .fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
+from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TaggedSTT, TimedAudioOutput
 
 WORDS = {1: "secret words", 2: "hello there", 3: "switch me"}
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from livekit.agents import llm
 
-from agent.console import NO_SESSION, ConsoleCommands, without_commands
+from agent.console import without_commands
+from agent.console_commands import NO_SESSION, ConsoleCommands
 from livekit.plugins.session_sync.testing import eventually
 
 from .conftest import Worker

@@ -5,7 +5,7 @@ import asyncio
 
 from livekit.agents.voice import io
 
-from .fakes import TimedAudioOutput, tagged_frame
+from support.fakes import TimedAudioOutput, tagged_frame
 
 
 class _Recorder(TimedAudioOutput):

@@ -14,7 +14,7 @@ from livekit.plugins import silero
 
 from agent.local_stt import LocalSTT, PocketSphinxModel
 from agent.local_tts import EspeakVoice, LocalTTS
-from agent.models import TurnDetectorPlan
+from agent.speech_models import TurnDetectorPlan
 from livekit.plugins.session_sync.testing import eventually
 
 from .conftest import Worker

@@ -9,12 +9,13 @@ from typing import Any, cast
 import pytest
 from livekit.agents import JobExecutorType, JobProcess
 
-from agent import heap, models
+from agent import heap, speech_models
 from agent.__main__ import main
 from agent.heap import HeapKeeper, HeapOptions
-from agent.models import LoadedModels, TurnDetectorPlan, preload_shared_models
-from agent.server import Prewarmed, executor_options, prewarm
+from agent.server import executor_options, prewarm
+from agent.session import Prewarmed
 from agent.settings import Settings, load_settings
+from agent.speech_models import LoadedModels, TurnDetectorPlan, preload_shared_models
 
 
 class _Proc:
@@ -27,7 +28,7 @@ class _Proc:
 @pytest.fixture
 def fresh_process(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     """A process that has loaded nothing yet; records each load of the models."""
-    monkeypatch.setattr(models, "_process_models", {})
+    monkeypatch.setattr(speech_models, "_process_models", {})
     # The heap of this test process is left alone: its keeper counts as started.
     monkeypatch.setattr(heap, "_keeper", HeapKeeper(HeapOptions(0, 0)))
     loads: list[Settings] = []
@@ -37,7 +38,7 @@ def fresh_process(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> list[Sett
         time.sleep(0.05)  # long enough for concurrent prewarms to overlap
         return LoadedModels(vad=cast(Any, object()), plan=plan)
 
-    monkeypatch.setattr(models, "load_models", load)
+    monkeypatch.setattr(speech_models, "load_models", load)
     return loads
 
 
@@ -77,7 +78,7 @@ def test_a_failed_preload_leaves_the_load_to_the_prewarm(
 ) -> None:
     monkeypatch.setenv("TURN_DETECTOR", "english")
     monkeypatch.setenv("TURN_DETECTOR_FALLBACK", "refuse")
-    monkeypatch.setattr(models, "missing_hub_files", lambda choice: "the model")
+    monkeypatch.setattr(speech_models, "missing_hub_files", lambda choice: "the model")
 
     preload_shared_models()
 

@@ -15,10 +15,10 @@ from livekit.plugins import silero
 from agent.hearing import PressHearing
 from agent.local_stt import LocalSTT, PocketSphinxModel
 from livekit.plugins.session_sync.testing import eventually
+from support.cloud_stt import CloudSTT
+from support.recordings import cut_mid_word, spoken
 
-from .cloud_stt import CloudSTT
 from .conftest import Worker
-from .recordings import cut_mid_word, spoken
 
 RECOGNISERS = ["local", "cloud-finalize", "cloud-no-flush"]
 TRANSCRIPT_TIMEOUT = 30.0

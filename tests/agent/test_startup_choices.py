@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from agent.models import DOWNLOAD_COMMAND, ModelFilesMissing, plan_turn_detector
 from agent.session_type import choose_session_type, parse_session_type
+from agent.speech_models import DOWNLOAD_COMMAND, ModelFilesMissing, plan_turn_detector
 
 
 def test_first_source_with_a_type_wins() -> None:
@@ -70,7 +70,7 @@ def test_model_that_fails_at_call_time_falls_back_to_vad(
 ) -> None:
     from livekit.plugins import silero
 
-    from agent.models import LoadedModels, TurnDetectorPlan
+    from agent.speech_models import LoadedModels, TurnDetectorPlan
 
     models = LoadedModels(vad=silero.VAD.load(), plan=TurnDetectorPlan("english", "english"))
 

@@ -7,9 +7,9 @@ import pytest
 from livekit.agents import vad
 
 from livekit.plugins.session_sync.testing import eventually
+from support.fakes import LateVAD
 
 from .conftest import Worker
-from .fakes import LateVAD
 
 TYPES = ["text", "voice-ptt", "voice-vad"]
 EXPECTED = {

@@ -3,11 +3,11 @@
 import time
 from pathlib import Path
 
-from agent.models import TurnDetectorPlan
+from agent.speech_models import TurnDetectorPlan
 from livekit.plugins.session_sync.testing import eventually
+from support.fakes import FixedSTT
 
 from .conftest import Worker
-from .fakes import FixedSTT
 
 SPEECH = Path(__file__).parent.parent / "fixtures" / "speech_hello.wav"
 SPEECH_ENDS_AT = 3.86  # seconds into the recording (0.5 s lead-in + 3.36 s of speech)

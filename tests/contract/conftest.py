@@ -28,8 +28,7 @@ from livekit.plugins.session_sync.testing import (
     SessionSyncClient,
     eventually,
 )
-
-from ..support.livekit_server import ServerInfo, new_room_name, require_server
+from support.livekit_server import ServerInfo, new_room_name, require_server
 
 AGENT = "agent"
 USER = "user"

@@ -13,8 +13,7 @@ from livekit import api, rtc
 
 from livekit.plugins.session_sync import TOPIC, LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
-
-from ..support.livekit_server import ServerInfo
+from support.livekit_server import ServerInfo
 
 AGENT_NAME = "session-sync-e2e"
 """The explicit-dispatch name of the shared worker."""

@@ -7,7 +7,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from ..support.livekit_server import ServerInfo, require_server
+from support.livekit_server import ServerInfo, require_server
+
 from .app import AGENT_NAME
 from .worker import STARTED, Worker, free_port, running_worker
 

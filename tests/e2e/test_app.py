@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 from livekit import rtc
 
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+
 from .app import App, dispatch, join_app, reconnect
 from .worker import Worker
 

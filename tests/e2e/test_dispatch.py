@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+
 from .app import create_room, join_app
 from .conftest import worker_env
 from .worker import Worker, running_worker

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..support.faults.flood_server import STRANGER, flood_on_server
-from ..support.faults.rig import USER
-from ..support.livekit_server import ServerInfo
+from support.faults.flood_server import STRANGER, flood_on_server
+from support.faults.rig import USER
+from support.livekit_server import ServerInfo
 
 pytestmark = [pytest.mark.livekit_server]
 

@@ -8,7 +8,8 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+
 from .app import dispatch, join_app
 from .worker import Worker
 

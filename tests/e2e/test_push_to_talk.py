@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import pytest
 from livekit import rtc
 
-from ..agent.recordings import spoken
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+from support.recordings import spoken
+
 from .app import App, dispatch, join_app
 from .conftest import worker_env
 from .worker import Worker, running_worker

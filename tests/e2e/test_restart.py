@@ -11,8 +11,8 @@ from livekit import rtc
 
 from livekit.plugins.session_sync import LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+from support.livekit_server import ServerInfo, new_room_name
 
-from ..support.livekit_server import ServerInfo, new_room_name
 from .app import AGENT_NAME, dispatch, join_app
 from .conftest import START_LOAD, worker_env
 from .worker import running_worker

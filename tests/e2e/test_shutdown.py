@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from livekit import rtc
 
-from ..support.livekit_server import ServerInfo, new_room_name
+from support.livekit_server import ServerInfo, new_room_name
+
 from .app import AGENT_NAME, App, dispatch, join_app
 from .conftest import worker_env
 from .worker import Worker, running_worker

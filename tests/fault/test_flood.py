@@ -7,10 +7,10 @@ import json
 import pytest
 
 from livekit.plugins.session_sync import TOPIC
-from tests.support.faults.flood import SCENARIOS, FloodPath, flood
-from tests.support.faults.flood_traffic import command_outcomes
-from tests.support.faults.loopwatch import post_all
-from tests.support.faults.rig import AGENT, ROOM, Replies, Rig
+from support.faults.flood import SCENARIOS, FloodPath, flood
+from support.faults.flood_traffic import command_outcomes
+from support.faults.loopwatch import post_all
+from support.faults.rig import AGENT, ROOM, Replies, Rig
 
 
 @pytest.mark.parametrize(("path", "flooder"), SCENARIOS)

@@ -1,7 +1,7 @@
 """Hostile input over data, RPC and the attribute: nothing escapes, every input is answered
 once, and what is refused changes nothing (the benchmark runs 100,000)."""
 
-from tests.support.faults.fuzz import fuzz
+from support.faults.fuzz import fuzz
 
 
 async def test_two_thousand_hostile_inputs_are_answered_and_change_nothing() -> None:

@@ -1,7 +1,7 @@
 """An app following the contract converges through a link that drops, duplicates and
 reorders the agent's data (the benchmark runs more trials)."""
 
-from tests.support.faults.loss import loss_trials
+from support.faults.loss import loss_trials
 
 
 async def test_a_following_app_converges_in_every_trial_despite_loss() -> None:

@@ -1,7 +1,7 @@
 """Links drop and come back, some during a press and some during a switch; after every cycle
 the agent, its attributes and the app agree (the benchmark runs 1,000 cycles)."""
 
-from tests.support.faults.reconnect import reconnect_cycles
+from support.faults.reconnect import reconnect_cycles
 
 
 async def test_fifty_reconnect_cycles_leave_no_mismatch() -> None:

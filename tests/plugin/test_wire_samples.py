@@ -2,7 +2,7 @@
 
 import json
 
-from ..support.wire_samples import Recorder, kind_of_data
+from support.wire_samples import Recorder, kind_of_data
 
 
 def _event(**frontend_state: object) -> str:

@@ -5,7 +5,7 @@
 //   node scripts/check-seed-samples.mjs <samples.json> --self-test  also show that a sample
 //                                 with `voiceMode: null` and a missing kind both fail
 //
-// The samples come from `pytest --wire-samples DIR` (tests/support/wire_samples.py). Each one
+// The samples come from `pytest --wire-samples DIR` (support/wire_samples.py). Each one
 // is the exact JSON text the agent sent, pasted unchanged as a TypeScript type: JSON is valid
 // type syntax and gives each value its exact (literal) type, so nothing is widened, and an
 // assignment between types makes no excess-property check, so fields the seed does not

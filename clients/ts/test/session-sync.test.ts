@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { isWireSessionConfig, toCorrections, toSessionConfig } from '../src/decode.js';
 import type { SessionCorrections as WireCorrections } from '../src/generated/index.js';
-import { SessionSync, SessionSyncError } from '../src/index.js';
+import { SessionSync, SessionSyncClientEvent, SessionSyncError } from '../src/index.js';
 import type { SessionConfig, SessionSyncEvent, WireSessionConfig } from '../src/index.js';
 import { ParticipantKind } from './fake-room.js';
 import { AgentReplay, agentTraffic, configOf, flush, isEvent, recording } from './replay.js';
@@ -24,7 +24,7 @@ function follow(replay: AgentReplay) {
   open.push(session);
   const events: SessionSyncEvent[] = [];
   const revisions: number[] = [];
-  session.onSessionSync((e) => events.push(e));
+  session.on(SessionSyncClientEvent.SessionSync, (e) => events.push(e));
   session.on('sessionChanged', (s: SessionConfig | null) => s && revisions.push(s.revision));
   return { session, events, revisions, agentEvents: () => events.filter((e) => e.source === 'agent') };
 }
@@ -61,6 +61,26 @@ describe('following the agent', () => {
     expect(agentEvents().map((e) => e.seq)).toEqual(eventSeqs(run));
     expect(session.getState().seq).toBe(Math.max(...eventSeqs(run)));
     expect(session.getState().gaps).toBe(0);
+  });
+
+  it('keeps one seed callback: a new one replaces it and null removes it', async () => {
+    const replay = new AgentReplay();
+    const { session, events, agentEvents } = follow(replay);
+    const first: SessionSyncEvent[] = [];
+    const second: SessionSyncEvent[] = [];
+    session.setSessionSyncEventCallback((e) => first.push(e));
+    session.setSessionSyncEventCallback((e) => second.push(e));
+    const run = firstAgent.filter((e) => e.kind !== 'left');
+    const half = Math.floor(run.length / 2);
+    await playStepwise(replay, run.slice(0, half));
+    session.setSessionSyncEventCallback(null);
+    const deliveredBefore = events.length;
+    const agentEventsBefore = agentEvents().length;
+    await playStepwise(replay, run.slice(half));
+    expect(first).toEqual([]);
+    expect(deliveredBefore).toBeGreaterThan(0);
+    expect(second).toEqual(events.slice(0, deliveredBefore));
+    expect(agentEvents().length).toBeGreaterThan(agentEventsBefore);
   });
 
   it('shows the agent listening or not from its latest event', async () => {
@@ -271,13 +291,20 @@ describe('commands', () => {
     const answer = replay.room.rpcHandler;
     replay.room.rpcHandler = async (p) => {
       if (p.method === 'session.snapshot') return answer(p);
-      throw new RpcError(1502, 'Response timeout');
+      throw RpcError.builtIn('RESPONSE_TIMEOUT');
     };
     const error = (await session.setMuted(true).catch((e: unknown) => e)) as SessionSyncError;
     expect(error.code).toBe('response_timeout');
     expect(error.replyLost).toBe(true);
     await flush();
     expect(replay.snapshotRequests).toBe(before + 1);
+  });
+
+  it('names each of LiveKit\'s own RPC errors by livekit-client\'s name for it', () => {
+    for (const [name, code] of Object.entries(RpcError.ErrorCode)) {
+      const error = SessionSyncError.fromRpc('session.end', new RpcError(code, name));
+      expect([error.code, error.rpcCode]).toEqual([name.toLowerCase(), code]);
+    }
   });
 
   it('refuses a command when there is no agent in the room', async () => {

@@ -41,6 +41,7 @@ from .protocol import (
 )
 from .resume import RoomMetadataStore, SessionRecord, SessionStore
 from .room import LiveKitRoom, RoomListener, RoomPort
+from .state import SyncState
 from .summary import SessionSummaries, SessionSummary, SessionTally
 from .synchronizer import SessionSynchronizer
 from .turn_taking import TurnTakingObservation, TurnTakingPort, TurnTakingTarget
@@ -78,6 +79,7 @@ __all__ = [
     "SessionType",
     "Snapshot",
     "SyncOptions",
+    "SyncState",
     "TransitionError",
     "TurnDetection",
     "TurnProfile",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .errors import PROTOCOL_VERSION
+from .methods import PROTOCOL_VERSION
 from .models import SessionConfig
 
 ATTR_PREFIX = "session."

@@ -10,10 +10,11 @@ from typing import Any, Protocol
 
 from .log import logger
 from .models import ConnectionState
-from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, Step, SyncState
+from .plan import Commit, Emit, Plan, Republish, SendSnapshot, Silence, Step
 from .policy import LIVE_STATES
 from .protocol import CommandResult
 from .room import INTENTIONAL_DISCONNECT_REASONS
+from .state import SyncState
 from .summary import SessionTally
 from .transitions import plan_ptt_release
 

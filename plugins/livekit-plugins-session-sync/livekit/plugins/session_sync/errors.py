@@ -5,35 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Literal
 
 from pydantic import Field
 
+from .methods import PROTOCOL_VERSION, Method, ProtocolVersion, known_method
 from .models import WireModel, omitted_when_none
-
-PROTOCOL_VERSION: Final = 1
-ProtocolVersion = Literal[1]
-
-Method = Literal[
-    "session.start",
-    "session.switch",
-    "session.end",
-    "session.set_muted",
-    "session.ptt_start",
-    "session.ptt_end",
-    "session.ptt_cancel",
-    "session.snapshot",
-    "session.validate",
-    "session.sync",
-    "session.set_sync_enabled",
-]
-_METHODS: frozenset[str] = frozenset(get_args(Method))
-
-
-def known_method(name: str | None) -> Method | None:
-    """`name` as a method of the protocol, or None when it names none."""
-    return cast(Method, name) if name in _METHODS else None
-
 
 # LiveKit's limits for an RPC error: the message is cut at 256 bytes, the data at 15 KiB.
 MAX_RPC_ERROR_MESSAGE_BYTES = 256

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 
+from .admission import Admission
 from .connection import ConnectionReactions
 from .intake import Intake
 from .log import logger
@@ -35,7 +36,6 @@ from .protocol import (
     rpc_error_parts,
 )
 from .publisher import Publisher
-from .rate_limit import RateLimiter
 from .room import RoomPort
 from .transitions import Incoming, RequestedType
 
@@ -64,20 +64,15 @@ class CommandGate:
         self._owner = owner
         self._publisher = publisher
         self._opts = options
-        self._limiter = RateLimiter(
-            rate_per_second=options.rate_per_second, burst=options.rate_burst
-        )
-        self._tally = owner.summaries.tally
-        self._reactions = ConnectionReactions(
-            owner, leave_grace=options.leave_grace, tally=self._tally
-        )
+        tally = owner.summaries.tally
+        self._admission = Admission(options, tally)
+        self._reactions = ConnectionReactions(owner, leave_grace=options.leave_grace, tally=tally)
         self.linked = linked
         """Only the linked participant may send commands."""
         self._honoured_request: str | None = None
-        self._log_budget = RateLimiter(rate_per_second=1.0, burst=20, max_senders=1)
         self._intake = Intake(
             self._between_slices,
-            on_dropped=self._dropped,
+            on_dropped=self._admission.dropped,
             backed_up=self._publisher.replies_backed_up,
         )
         self._rpc_waiting: set[asyncio.Future[Command]] = set()
@@ -171,11 +166,11 @@ class CommandGate:
             self._publisher.reply(ack, sender)
         except ProtocolError as e:
             rid = command.request_id if command else request_id_of(payload)
-            self._refused(measured, e, sender, command.method if command else e.method)
+            self._admission.refused(measured, e, sender, command.method if command else e.method)
             reply = error_reply(e, request_id=rid, method=measured.method)
             self._publisher.reply(reply, sender)
         except Exception:
-            self._failed(measured)
+            self._admission.failed(measured)
             err = ProtocolError(ErrorCode.INTERNAL, "the agent failed to handle the command")
             reply = error_reply(err, request_id=request_id_of(payload), method=None)
             self._publisher.reply(reply, sender)
@@ -193,9 +188,9 @@ class CommandGate:
             {"reason": "unknown_sender", "retryable": True},
         )
         try:
-            if not self._limiter.allow(UNKNOWN_SENDER):
+            if not self._admission.within_rate(UNKNOWN_SENDER):
                 error = ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
-            self._refused(measured, error, UNKNOWN_SENDER, None)
+            self._admission.refused(measured, error, UNKNOWN_SENDER, None)
             rid = request_id_of(payload)
             if rid is not None:  # nothing to answer without an id to answer to
                 self._publisher.broadcast(error_reply(error, request_id=rid, method=None))
@@ -211,12 +206,12 @@ class CommandGate:
             result = await self._run(data.caller_identity, measured, lambda: command, admitted=True)
             return json.dumps(result.to_wire(), separators=(",", ":"))
         except ProtocolError as e:
-            self._refused(measured, e, data.caller_identity, data.method)
+            self._admission.refused(measured, e, data.caller_identity, data.method)
             # LiveKit caps an RPC error message at 256 bytes; details travel in `data`.
             message, details = rpc_error_parts(e)
             raise rtc.RpcError(rpc_code(e.code), message, details) from None
         except Exception:
-            self._failed(measured)
+            self._admission.failed(measured)
             raise rtc.RpcError(
                 rpc_code(ErrorCode.INTERNAL), "internal: the agent failed to handle the command"
             ) from None
@@ -242,10 +237,10 @@ class CommandGate:
             self._honoured_request = requested
             self._owner.note_record()
         except ProtocolError as e:
-            self._refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
+            self._admission.refused(measured, e, sender, e.method or ATTR_REQUESTED_TYPE)
             self._publisher.reply(error_reply(e, request_id=None, method=e.method), sender)
         except Exception:
-            self._failed(measured)
+            self._admission.failed(measured)
         finally:
             measured.record()
 
@@ -281,7 +276,7 @@ class CommandGate:
             if future.done():
                 return False  # the caller's deadline passed while it waited
             try:
-                self._admit(data.caller_identity)
+                self._admission.admit(data.caller_identity, linked=self.linked)
                 limit = self._opts.max_inbound_bytes
                 future.set_result(decode_rpc(data.method, data.payload, limit=limit))
             except Exception as e:
@@ -305,14 +300,6 @@ class CommandGate:
             await self._publisher.drained()
         await asyncio.sleep(0)
 
-    def _dropped(self, sender: str | None) -> None:
-        """Over the intake's bounds: no reply, the sender is far past its rate anyway."""
-        measured = MeasuredCommand()
-        measured.outcome = "dropped"
-        measured.record()
-        if self._log_budget.allow("refusals"):
-            logger.warning("dropped a session-sync message from %s: too many waiting", sender)
-
     # -- the shared path ----------------------------------------------------------------
 
     def _admitted_now(
@@ -325,28 +312,17 @@ class CommandGate:
         """Admission as a message is let in, with the refusal answered at once (no task).
         `counted_as`: the method its metrics name (the attribute's refusals are its own)."""
         try:
-            self._admit(sender)
+            self._admission.admit(sender, linked=self.linked)
             if len(self._tasks) >= 4 * self._opts.max_pending_commands:
                 raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
         except ProtocolError as e:
             measured = MeasuredCommand()
-            self._refused(measured, e, sender, counted_as)
+            self._admission.refused(measured, e, sender, counted_as)
             measured.record()
             reply = error_reply(e, request_id=request_id(), method=None)
             self._publisher.reply(reply, sender, stranger=sender != self.linked)
             return False
         return True
-
-    def _admit(self, sender: str) -> None:
-        """Checks that come before decoding: how often, and who sent it."""
-        if not self._limiter.allow(sender):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many commands; slow down")
-        if self.linked is None or sender != self.linked:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN,
-                f"participant {sender!r} is not the session's linked user",
-                {"sender": sender},
-            )
 
     async def _run(
         self,
@@ -361,7 +337,7 @@ class CommandGate:
         """`owned_task`: this runs in one of the gate's tasks (not in LiveKit's RPC handler,
         which is cancelled at the caller's timeout), so the command needs no task of its own."""
         if not admitted:
-            self._admit(sender)
+            self._admission.admit(sender, linked=self.linked)
         command = decode()
         measured.method = command.method
         try:
@@ -375,24 +351,6 @@ class CommandGate:
         await self._publisher.drained()
         measured.outcome = "ok"
         return result
-
-    def _refused(
-        self, measured: MeasuredCommand, e: ProtocolError, sender: str, method: str | None
-    ) -> None:
-        measured.method, measured.outcome = method, str(e.code)
-        self._tally.rejected(str(e.code))
-        # Counted in the metrics every time; logged at a bounded rate, floods included.
-        if self._log_budget.allow("refusals"):
-            logger.warning(
-                "refused a session-sync command from %s: %s",
-                sender,
-                e.message,
-                extra={"code": str(e.code), "method": method},
-            )
-
-    def _failed(self, measured: MeasuredCommand) -> None:
-        measured.outcome = str(ErrorCode.INTERNAL)
-        logger.exception("session-sync command %s failed", measured.method)
 
     # -- tasks --------------------------------------------------------------------------
 

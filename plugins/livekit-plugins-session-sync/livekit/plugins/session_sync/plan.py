@@ -1,5 +1,5 @@
-"""The vocabulary of change: the session's state as one value, and the steps a plan is made
-of. Pure: no asyncio, no I/O."""
+"""The vocabulary of change: the steps a plan is made of, and the commit that applies them to
+the state. Pure: no asyncio, no I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from .models import RoomConfig, SessionConfig, SessionState, SessionType
 from .policy import LIVE_STATES, check_transition, expected_audio_input, turn_profile
-from .protocol import EventType, Snapshot
+from .protocol import EventType
+from .state import SyncState
 from .turn_taking import TurnTakingTarget, UserTurnCall
 from .validation import Repair, Verdict
 
@@ -22,29 +23,6 @@ class Keep(Enum):
 
 KEEP = Keep.KEEP
 """A field a commit leaves as it is."""
-
-
-@dataclass(frozen=True)
-class SyncState:
-    """Everything the session is, in one value; only the owner's commit replaces it."""
-
-    config: SessionConfig
-    room_config: RoomConfig | None = None
-    ptt_pressed: bool = False
-    sync_enabled: bool = True
-
-    @property
-    def live(self) -> bool:
-        return self.config.state in LIVE_STATES and self.config.type is not None
-
-    def snapshot(self, *, seq: int) -> Snapshot:
-        return Snapshot(
-            seq=seq,
-            session=self.config,
-            room_config=self.room_config,
-            push_to_talk=self.ptt_pressed,
-            sync_enabled=self.sync_enabled,
-        )
 
 
 # -- steps --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -31,22 +31,23 @@ from .errors import MAX_ECHO_CHARS as MAX_ECHO_CHARS
 from .errors import MAX_NESTING, MAX_PROBLEMS
 from .errors import MAX_RPC_ERROR_DATA_BYTES as MAX_RPC_ERROR_DATA_BYTES
 from .errors import MAX_RPC_ERROR_MESSAGE_BYTES as MAX_RPC_ERROR_MESSAGE_BYTES
-from .errors import PROTOCOL_VERSION as PROTOCOL_VERSION
 from .errors import ErrorBody as ErrorBody
 from .errors import ErrorCode as ErrorCode
 from .errors import ErrorReply as ErrorReply
-from .errors import Method as Method
 from .errors import ProtocolError as ProtocolError
-from .errors import ProtocolVersion as ProtocolVersion
 from .errors import RpcErrorCode as RpcErrorCode
 from .errors import bounded_bytes as bounded_bytes
 from .errors import bounded_details as bounded_details
 from .errors import bounded_text as bounded_text
 from .errors import echo as echo
 from .errors import error_reply as error_reply
-from .errors import known_method as known_method
 from .errors import rpc_code as rpc_code
 from .errors import rpc_error_parts as rpc_error_parts
+from .methods import METHODS as METHODS
+from .methods import PROTOCOL_VERSION as PROTOCOL_VERSION
+from .methods import Method as Method
+from .methods import ProtocolVersion as ProtocolVersion
+from .methods import known_method as known_method
 from .models import (
     RoomConfig,
     RoomState,
@@ -114,7 +115,6 @@ PARAMS_BY_METHOD: Mapping[Method, type[Params]] = {
     "session.sync": SyncParams,
     "session.set_sync_enabled": SetSyncEnabledParams,
 }
-METHODS: tuple[Method, ...] = tuple(PARAMS_BY_METHOD)
 
 
 class Command(BaseModel):
@@ -134,7 +134,7 @@ class RequestEnvelope(Params):
     id: str = Field(min_length=1, max_length=64)
     # Decoded loosely so that an unknown method or version gets its own error code (6.1);
     # the schema tells an app what to send.
-    method: Annotated[str, WithJsonSchema({"enum": list(get_args(Method))})]
+    method: Annotated[str, WithJsonSchema({"enum": list(METHODS)})]
     params: dict[str, Any] = Field(default_factory=dict)
     v: Annotated[int, WithJsonSchema({"const": PROTOCOL_VERSION})] = PROTOCOL_VERSION
 

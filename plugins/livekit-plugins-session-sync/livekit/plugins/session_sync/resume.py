@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from .log import logger
 from .models import SessionType, WireModel
-from .plan import SyncState
 from .protocol import ProtocolError
+from .state import SyncState
 
 RECORD_KEY = "sessionSync"
 REVISION_BLOCK = 1000

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from . import metrics
+from .checking import SessionCheck, check_periodically
+from .command_queue import CommandQueue
 from .inbound import CommandGate
 from .log import logger
 from .models import RoomConfig, SessionConfig, SessionType, utc_now
@@ -26,7 +28,6 @@ from .plan import (
     Republish,
     SendSnapshot,
     Silence,
-    SyncState,
     UserTurn,
     apply_commit,
     plan_correction,
@@ -47,10 +48,11 @@ from .protocol import (
 from .publisher import EventCallback, Publisher
 from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
 from .room import RoomPort
+from .state import SyncState
 from .summary import SessionSummaries
 from .transitions import Incoming, plan_command, resolve
 from .turn_taking import PressGuard, TurnTakingDriver, TurnTakingPort, TurnTakingTarget
-from .validation import Observation, Verdict, validate
+from .validation import Verdict
 
 
 class SessionSynchronizer:
@@ -76,8 +78,7 @@ class SessionSynchronizer:
             )
         )
         self._lock = asyncio.Lock()
-        self._pending = 0
-        self._commands: set[asyncio.Task[CommandResult]] = set()
+        self._queue = CommandQueue(self._run_locked, limit=self._opts.max_pending_commands)
         self._publisher = Publisher.with_options(room, self._opts)
         self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
@@ -87,6 +88,7 @@ class SessionSynchronizer:
             RecordKeeper(store, io_timeout=self._opts.io_timeout) if store is not None else None
         )
         self._encoder = SessionEncoder()
+        self._check = SessionCheck(room, self._publisher, self._turns, self._encoder)
         self._started = False
         self._closed = False
 
@@ -142,7 +144,13 @@ class SessionSynchronizer:
         self._publisher.start()
         self._gate.open()
         await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
-        self._timer = asyncio.create_task(self._validation_loop(), name="session-sync-validation")
+        periodic = check_periodically(
+            self._periodic_check,
+            lambda: self._state.sync_enabled,
+            initial_delay=self._opts.initial_sync_delay,
+            interval=self._opts.validation_interval,
+        )
+        self._timer = asyncio.create_task(periodic, name="session-sync-validation")
         if resumed is not None:
             await continue_session(self, resumed)
         elif session_type is not None:
@@ -175,15 +183,16 @@ class SessionSynchronizer:
         if self._closed:
             return
         self._closed = True
+        self._queue.close()
         self._gate.close()
         self._press_guard.cancel()
         if self._timer is not None:
             self._timer.cancel()
         # Commands already running finish; those still waiting are refused with a reply.
-        running = self._commands | self._gate.tasks
+        running = self._queue.tasks | self._gate.tasks
         if running:
             await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
-        tasks = [*self._gate.tasks, *self._commands, *([self._timer] if self._timer else [])]
+        tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -201,7 +210,7 @@ class SessionSynchronizer:
 
     def validate(self) -> Verdict:
         """Check the session against the room without changing anything."""
-        return self._verdict()
+        return self._check.verdict(self.config, ptt_pressed=self.ptt_pressed)
 
     # -- running commands and reactions ---------------------------------------------------
 
@@ -212,53 +221,26 @@ class SessionSynchronizer:
         at the caller's timeout, and a switch cut off half-way would be half applied. A caller
         that is a task of the owner's (`caller_owned`, a data message's) runs it itself."""
         if caller_owned:
-            self._take_place()
-            return await self._run_command(command, trigger, None)
-        return await asyncio.shield(self._submit(command, trigger))
+            return await self._queue.run_here(command, trigger)
+        return await asyncio.shield(self._queue.submit(command, trigger))
 
     async def react(self, planner: Callable[[SyncState], Plan], trigger: str) -> None:
         """Run a reaction to the room, planned from the state it finds under the lock."""
         async with self._lock:
             await self._run(planner(self._state), trigger)
 
-    def _submit(
-        self, command: Incoming, trigger: str, *, press: int | None = None
-    ) -> asyncio.Task[CommandResult]:
-        self._take_place()
-        task = asyncio.create_task(self._run_command(command, trigger, press), name=command.method)
-        self._commands.add(task)
-        task.add_done_callback(self._command_done)
-        return task
-
-    def _take_place(self) -> None:
-        """A place among the commands waiting for the lock, released by `_run_command`."""
-        if self._closed:
-            raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
-        if self._pending >= self._opts.max_pending_commands:
-            raise ProtocolError(ErrorCode.BUSY, "too many commands waiting; retry shortly")
-        self._pending += 1
-
-    async def _run_command(
+    async def _run_locked(
         self, command: Incoming, trigger: str, press: int | None
     ) -> CommandResult:
-        try:
-            async with self._lock:
-                if self._closed:
-                    raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
-                if press is not None:
-                    if not self._state.ptt_pressed or press != self._press_guard.press:
-                        return self.config  # released, or a newer press with its own guard
-                    held = self._opts.max_press_seconds
-                    logger.warning("push-to-talk held for %.0f s; ending the press", held)
-                return await self._execute_locked(command, trigger)
-        finally:
-            self._pending -= 1
-
-    def _command_done(self, task: asyncio.Task[CommandResult]) -> None:
-        self._commands.discard(task)
-        exc = None if task.cancelled() else task.exception()  # the caller may have gone
-        if exc is not None and not isinstance(exc, ProtocolError):
-            logger.error("session-sync command %s failed", task.get_name(), exc_info=exc)
+        async with self._lock:
+            if self._closed:
+                raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
+            if press is not None:
+                if not self._state.ptt_pressed or press != self._press_guard.press:
+                    return self.config  # released, or a newer press with its own guard
+                held = self._opts.max_press_seconds
+                logger.warning("push-to-talk held for %.0f s; ending the press", held)
+            return await self._execute_locked(command, trigger)
 
     async def _execute_locked(self, incoming: Incoming, trigger: str) -> CommandResult:
         command = resolve(self._state, incoming)
@@ -356,7 +338,7 @@ class SessionSynchronizer:
         # Through the pending limit like any command; the task's error, if any, is logged.
         command = decode_params("session.ptt_end", {})
         try:
-            self._submit(command, "ptt_max_duration", press=press)
+            self._queue.submit(command, "ptt_max_duration", press=press)
         except ProtocolError as e:
             if e.code is ErrorCode.BUSY:
                 self._press_guard.retry(press, 0.5)  # the press must still end
@@ -379,24 +361,8 @@ class SessionSynchronizer:
 
     # -- validation -----------------------------------------------------------------------
 
-    def _observe(self) -> Observation:
-        # Attributes still queued (as a change's always are right after it) are on their
-        # way, not drift; the room adapter covers those awaiting the echo.
-        published = {**self._room.local_attributes(), **self._publisher.unsent_attributes()}
-        room = (self._room.connection_state, self._room.name)
-        return Observation.of(room, published, self._turns.observe())
-
-    def _verdict(self) -> Verdict:
-        encoded = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
-        return validate(
-            encoded.config,
-            self._observe(),
-            ptt_pressed=encoded.ptt_pressed,
-            expected_attributes=encoded.attributes,
-        )
-
     async def _validate_and_correct(self, trigger: str, *, announce_state: bool = True) -> Verdict:
-        verdict = self._verdict()
+        verdict = self.validate()
         if verdict.is_valid:
             return verdict
         for item in verdict.inconsistencies:
@@ -415,15 +381,6 @@ class SessionSynchronizer:
         self._emit("session_state_sync", trigger)
         return self.config
 
-    async def _validation_loop(self) -> None:
-        await asyncio.sleep(self._opts.initial_sync_delay)
-        trigger = "initial"
-        while True:
-            if self._state.sync_enabled:
-                try:
-                    async with self._lock:
-                        await self._validate_and_correct(trigger)
-                except Exception:
-                    logger.exception("periodic validation failed")
-            trigger = "periodic"
-            await asyncio.sleep(self._opts.validation_interval)
+    async def _periodic_check(self, trigger: str) -> None:
+        async with self._lock:
+            await self._validate_and_correct(trigger)

@@ -21,7 +21,6 @@ from .plan import (
     Plan,
     Silence,
     Step,
-    SyncState,
     UserTurn,
     target,
     type_fields,
@@ -40,6 +39,7 @@ from .protocol import (
     StartSessionParams,
     SwitchSessionParams,
 )
+from .state import SyncState
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.plugins.session_sync import SessionSynchronizer, SyncOptions
-from livekit.plugins.session_sync.plan import SyncState
+from livekit.plugins.session_sync import SessionSynchronizer, SyncOptions, SyncState
 from livekit.plugins.session_sync.protocol import (
     ATTR_SEQ,
     TOPIC,

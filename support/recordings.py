@@ -12,7 +12,7 @@ from livekit.agents import utils
 
 from .fakes import SAMPLE_RATE, SAMPLES_PER_FRAME
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 PHRASES = ("good morning", "how are you doing", "what can you do", "nice to meet you")
 """Phrases the local recogniser transcribes exactly on their own (tests/fixtures/README.md);
 the second and fourth also with any silence around them, so tests of a press use those."""

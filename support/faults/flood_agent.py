@@ -3,7 +3,7 @@
 linked and the options of the in-memory floods (`quiet_options`, the default rate limits),
 which watches its own event loop (`watch_loop`).
 
-    python -m tests.support.faults.flood_agent ROOM USER [--bare]
+    python -m support.faults.flood_agent ROOM USER [--bare]
 
 Reads LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET. Takes one command a line on stdin
 and answers each with one JSON object a line on stdout (other output goes to stderr):

@@ -70,7 +70,7 @@ class AgentProcess:
             "LIVEKIT_API_KEY": info.api_key,
             "LIVEKIT_API_SECRET": info.api_secret,
         }
-        args = ["-m", "tests.support.faults.flood_agent", room, USER, *(["--bare"] if bare else [])]
+        args = ["-m", "support.faults.flood_agent", room, USER, *(["--bare"] if bare else [])]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *args,
