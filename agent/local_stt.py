@@ -32,8 +32,11 @@ SILENCE_PEAK = 100
 a word in it."""
 VAD_WINDOW_SAMPLES = 512
 """Silero judges 32 ms windows (512 samples here): input short of a window waits in the VAD."""
-VAD_CATCH_UP_SECONDS = 1.0
-"""A flush waits at most this long for the VAD to judge the audio before it."""
+VAD_CATCH_UP_SECONDS = 10.0
+"""A flush waits at most this long for the VAD to judge the audio before it. Silero runs
+behind real time on a busy machine, by seconds at worst; a flush answered before it has seen
+the speech would lose the words, so the bound is generous (a commit is bounded by the
+transcript timeout anyway)."""
 RECENT_FRAMES = 16
 """Input frames kept to recover the part window the VAD has not judged."""
 MODEL = "pocketsphinx/en-us"
