@@ -63,6 +63,25 @@ async def test_typed_commands_are_answered_by_the_console_never_by_the_llm(make_
     assert worker.llm.prompts == [["hello there"]]
 
 
+def _assistant_metrics(result: Any) -> list[dict[str, Any]]:
+    return [
+        dict(e.item.metrics)
+        for e in result.events
+        if e.type == "message" and e.item.role == "assistant"
+    ]
+
+
+async def test_replies_that_never_reach_the_llm_show_no_llm_timing(make_worker) -> None:
+    worker: Worker = await make_worker("text", console=True)
+    result = await worker.session.run(user_input="/status")
+    assert [m.get("llm_node_ttft") for m in _assistant_metrics(result)] == [None]
+    result = await worker.session.run(user_input="hello there")
+    assert all("llm_node_ttft" in m for m in _assistant_metrics(result))
+    await worker.session.run(user_input="/end")
+    result = await worker.session.run(user_input="anyone there?")  # the no-session notice
+    assert [m.get("llm_node_ttft") for m in _assistant_metrics(result)] == [None]
+
+
 async def test_chat_after_end_says_there_is_no_session(make_worker) -> None:
     worker: Worker = await make_worker("text", console=True)
     await worker.session.run(user_input="/end")
@@ -85,13 +104,16 @@ async def test_interrupt_keeps_the_console_usable_and_status_shows_syncing(make_
     worker: Worker = await make_worker("voice-vad")
     console = _console(worker)
     console.watch(worker.sync)
-    answer = await console.execute("/interrupt 0.5")
-    assert "down for 0.5 s" in answer
-    await asyncio.sleep(0.1)
+    # Down long enough that a loaded machine still sees it down; waited for, never slept on.
+    answer = await console.execute("/interrupt 5")
+    assert "down for 5 s" in answer
+    await eventually(
+        lambda: worker.sync.config.state == "syncing", timeout=30, message="the session syncing"
+    )
     assert "the agent holds type=voice-vad state=syncing" in await console.execute("/status")
     await eventually(
         lambda: any(e["payload"]["trigger"] == "reconnected" for e in worker.client.events),
-        timeout=5,
+        timeout=30,
         message="the reconnect",
     )
     assert worker.client.session()["state"] == "active"
@@ -109,6 +131,10 @@ async def test_drift_in_a_text_session_says_what_happened_and_validate_repairs(
     answer = await console.execute("/validate")
     assert '"isValid": false' in answer and "set back to match it" in answer
     assert worker.session.input.audio_enabled is False
+    # The answer and the session summary agree that this pass corrected something.
+    assert "no corrections" not in answer and "corrected" in answer
+    summary = worker.sync.summaries.current()
+    assert summary is not None and summary.corrections == 1
     await console.execute("/end")
     assert "no session to drift from" in await console.execute("/drift")
 

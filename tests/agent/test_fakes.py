@@ -5,6 +5,7 @@ import asyncio
 
 from livekit.agents.voice import io
 
+from livekit.plugins.session_sync.testing import eventually
 from support.fakes import TimedAudioOutput, tagged_frame
 
 
@@ -41,7 +42,8 @@ async def test_a_second_flush_replaces_the_first_segment_end() -> None:
     speaker.flush()
     await _push(speaker, 5)
     speaker.flush()
-    await asyncio.sleep(0.3)
+    await eventually(lambda: bool(speaker.finished), timeout=30, message="the segment to end")
+    await asyncio.sleep(0.3)  # time enough for a second end, if one were coming
     assert len(speaker.finished) == 1
     position, interrupted = speaker.finished[0]
     assert abs(position - 0.2) < 1e-6 and interrupted is False

@@ -7,6 +7,7 @@ from typing import Any
 from livekit import rtc
 
 from agent.server import leave_when_user_gone
+from livekit.plugins.session_sync.testing import eventually
 
 
 class FakeJob:
@@ -27,7 +28,7 @@ async def test_user_who_stays_away_ends_the_job() -> None:
     leave_when_user_gone(job, "user", grace_seconds=0.05)  # type: ignore[arg-type]
     job.room.emit("participant_disconnected", SimpleNamespace(identity="someone-else"))
     job.room.emit("participant_disconnected", SimpleNamespace(identity="user"))
-    await asyncio.sleep(0.1)
+    await eventually(lambda: bool(job.shutdowns), timeout=30, message="the job to end")
     assert job.shutdowns == ["user did not return"]
 
 

@@ -54,9 +54,11 @@ class App:
         self._last_command = time.monotonic()
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A command by RPC, at the agent's rate."""
+        """A command by RPC, at the agent's rate. A repeatable one whose reply was lost (this
+        app's own reconnect forgets the agent and every reply it awaited: 1503) is sent
+        again once the agent is back in view, as an app must (protocol 6.4)."""
         await self.pace()
-        return await self.client.call(method, params)
+        return await self.client.call(method, params, retry_for=TIMEOUT)
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """A command as a data message, at the agent's rate; returns the ack or error."""
@@ -70,15 +72,8 @@ class App:
         return [m["payload"]["trigger"] for m in self.heard if m.get("type") == event_type]
 
     async def snapshot(self) -> dict[str, Any]:
-        """`session.snapshot` by RPC, asked again while the link is still settling: on 1501
-        (not delivered) or 1502 (no reply in time) only the reply is lost (protocol 6.1)."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                return await self.call("session.snapshot")
-            except rtc.RpcError as e:
-                if e.code not in (1501, 1502) or time.monotonic() > deadline:
-                    raise
+        """`session.snapshot` by RPC, asked again while the link is still settling."""
+        return await self.call("session.snapshot")
 
     async def converged(self) -> dict[str, Any]:
         """Ask for a snapshot, as an app does after its own reconnect, and wait until the

@@ -437,6 +437,25 @@ async def test_rpc_target_disconnecting_mid_call_is_1503() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_call_awaiting_its_reply_is_1503_when_the_caller_itself_fully_reconnects() -> None:
+    server = InMemoryServer()
+    agent, user, _, _ = await _pair(server)
+    started = asyncio.Event()
+
+    async def slow(data: rtc.RpcInvocationData) -> str:
+        started.set()
+        await asyncio.sleep(0.2)
+        return "late"
+
+    agent.register_rpc("slow", slow)
+    call = asyncio.ensure_future(_rpc_code(user, "slow"))
+    await started.wait()
+    await user.simulate_full_reconnect()
+    assert await call == Code.RECIPIENT_DISCONNECTED
+    assert agent.connection_state == "connected"  # the agent never left
+
+
+@pytest.mark.asyncio
 async def test_rpc_to_reconnecting_participant_times_out_waiting_for_the_ack() -> None:
     server = InMemoryServer()
     agent, user, _, _ = await _pair(server)

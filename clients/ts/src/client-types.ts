@@ -19,6 +19,11 @@ export interface SessionSyncOptions {
   responseTimeout?: number;
   /** Delay before a failed snapshot is asked for again, in ms. */
   resyncRetryDelay?: number;
+  /**
+   * For how long (ms) a repeatable command whose reply was lost is sent again, with backoff,
+   * each time once the link is up and an agent is followed (protocol 6.4). 0: never.
+   */
+  retryWindow?: number;
 }
 
 /** Events of a `SessionSync`, in livekit-client's style (`session.on(SessionSyncClientEvent.X, …)`). */

@@ -7,10 +7,22 @@ import { SessionCommands } from './commands.js';
 import { isWireEvent, isWireSessionConfig, isWireSnapshot, isWireValidationResult, parseJson } from './decode.js';
 import { toSessionConfig, toSnapshot, toValidationResult } from './decode.js';
 import { SessionSyncError } from './errors.js';
+import { Backoff, sleep, worthRetrying } from './retry.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
 import { SessionView } from './session-view.js';
-import type { ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
+import type { AgentInfo, ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
+
+/** The `sessionId` of the live session record in the room's metadata (protocol 8.7), if any. */
+function liveRecordId(metadata: string | undefined): string | null {
+  if (!metadata || !metadata.trimStart().startsWith('{')) return null;
+  try {
+    const record = (JSON.parse(metadata) as { sessionSync?: { sessionId?: unknown } }).sessionSync;
+    return typeof record?.sessionId === 'string' ? record.sessionId : null;
+  } catch {
+    return null;
+  }
+}
 
 function connectionOf(state: ConnectionState | string): ConnectionStatus {
   switch (state) {
@@ -47,8 +59,11 @@ export class SessionSync extends SessionCommands {
   private readonly options: Required<Omit<SessionSyncOptions, 'agentIdentity'>> &
     Pick<SessionSyncOptions, 'agentIdentity'>;
   private readonly view = new SessionView(
-    (event, ...args) => this.emit(event, ...args),
-    () => void this.resync('gap'),
+    (event, ...args) => {
+      this.emit(event, ...args);
+      if (event === SessionSyncClientEvent.SessionChanged) this.checkContinued();
+    },
+    (reason) => void this.resync(reason),
   );
   private snapshotInFlight: Promise<SessionSnapshot | null> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -58,6 +73,8 @@ export class SessionSync extends SessionCommands {
   private disposed = false;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
+  /** The session whose agent left it live in the room's record, until another continues it. */
+  private replacing: string | null = null;
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -65,6 +82,7 @@ export class SessionSync extends SessionCommands {
     this.options = {
       responseTimeout: options.responseTimeout ?? 10_000,
       resyncRetryDelay: options.resyncRetryDelay ?? 1_000,
+      retryWindow: options.retryWindow ?? 20_000,
       agentIdentity: options.agentIdentity,
     };
     this.bind(RoomEvent.Connected, this.handleConnected);
@@ -106,7 +124,10 @@ export class SessionSync extends SessionCommands {
 
   // -- commands (the typed ones are in SessionCommands) ----------------------------------
 
-  /** `session.set_sync_enabled`: turn the agent's periodic validation on or off. */
+  /**
+   * `session.set_sync_enabled`: turn the agent's periodic validation on or off. The agent
+   * commits it as a new revision (protocol 7.4), so the result is a newer session.
+   */
   async setSessionSyncEnabled(enabled: boolean): Promise<SessionConfig> {
     const session = await this.command('session.set_sync_enabled', { enabled });
     this.view.update({ syncEnabled: enabled });
@@ -116,25 +137,38 @@ export class SessionSync extends SessionCommands {
   /**
    * Any command by name, with typed params and result. Results that carry the session are
    * applied at once (they are never older than what the client holds: revisions only grow).
+   * The reply can arrive before the events the command caused (protocol 8.8): those are
+   * then taken by `seq` as they come and never move the session back to their revision.
    */
   async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
-    const agent = this.view.state.agent;
+    let agent = this.view.state.agent;
     if (!agent) {
       throw new SessionSyncError(method, 'no_agent', 'no agent participant in the room');
     }
+    const payload = JSON.stringify(params ?? {});
+    const backoff = new Backoff(Date.now() + this.options.retryWindow);
     let response: string;
-    try {
-      response = await this.room.localParticipant.performRpc({
-        destinationIdentity: agent.identity,
-        method,
-        payload: JSON.stringify(params ?? {}),
-        responseTimeout: this.options.responseTimeout,
-      });
-    } catch (err) {
-      const error = SessionSyncError.fromRpc(method, err);
-      // The command may have run: read the session again rather than guess.
-      if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
-      throw error;
+    for (;;) {
+      try {
+        response = await this.room.localParticipant.performRpc({
+          destinationIdentity: agent.identity,
+          method,
+          payload,
+          responseTimeout: this.options.responseTimeout,
+        });
+        break;
+      } catch (err) {
+        const error = SessionSyncError.fromRpc(method, err);
+        const delay = worthRetrying(error) && !this.disposed ? backoff.next() : null;
+        const back = delay === null ? null : await sleep(delay).then(() => this.agentReachable(backoff.remaining));
+        if (back) {
+          agent = back;
+          continue;
+        }
+        // The command may have run: read the session again rather than guess.
+        if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
+        throw error;
+      }
     }
     const result = parseJson(response);
     if (method === 'session.snapshot') {
@@ -151,6 +185,25 @@ export class SessionSync extends SessionCommands {
     if (!isWireSessionConfig(result)) throw this.badResponse(method, response);
     if (this.view.state.agent?.sid === agent.sid) this.view.applySession(result, agent);
     return toSessionConfig(result) as CommandResult<M>;
+  }
+
+  /** The agent followed, once this client's link is up and it follows one; null after `ms`. */
+  private agentReachable(ms: number): Promise<AgentInfo | null> {
+    const ready = () => (!this.disposed && this.view.state.connection === 'connected' ? this.view.state.agent : null);
+    if (ready() || this.disposed) return Promise.resolve(ready());
+    return new Promise((resolve) => {
+      const done = (agent: AgentInfo | null) => {
+        clearTimeout(timer);
+        this.off(SessionSyncClientEvent.StateChanged, check);
+        resolve(agent);
+      };
+      const check = () => {
+        const agent = ready();
+        if (agent) done(agent);
+      };
+      const timer = setTimeout(() => done(null), ms);
+      this.on(SessionSyncClientEvent.StateChanged, check);
+    });
   }
 
   /** Ask the agent for a snapshot now (also done on every gap, reconnect and new agent). */
@@ -214,6 +267,7 @@ export class SessionSync extends SessionCommands {
 
   private handleDisconnected(): void {
     this.interrupted = false;
+    this.replacing = null;
     this.view.update({ connection: 'disconnected' });
     this.view.emitClientEvent('connection_interruption', 'client:disconnected');
     this.setAgent(null);
@@ -224,11 +278,18 @@ export class SessionSync extends SessionCommands {
   }
 
   private handleParticipantDisconnected(participant: RemoteParticipant): void {
-    if (participant.identity === this.view.state.agent?.identity) {
+    if (participant.identity !== this.view.state.agent?.identity) return;
+    const session = this.view.state.session;
+    if (session && session.state !== 'idle' && liveRecordId(this.room.metadata) === session.sessionId) {
+      // Its session is still live in the room's record: a new agent continues it (protocol
+      // 8.7). The app sees an interruption, not the session going away.
+      this.replacing = session.sessionId;
+      this.view.emitClientEvent('connection_interruption', 'client:agent_reconnecting');
+    } else {
       this.view.emitClientEvent('room_state_change', 'client:agent_left');
-      this.setAgent(null);
-      this.selectAgent();
     }
+    this.setAgent(null);
+    this.selectAgent();
   }
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
@@ -280,15 +341,17 @@ export class SessionSync extends SessionCommands {
     const previous = this.view.state.agent;
     const agent = participant ? { identity: participant.identity, sid: participant.sid } : null;
     if (previous?.identity === agent?.identity && previous?.sid === agent?.sid) return;
-    // A new agent starts again at seq 1 and revision 1: forget what the last one said.
+    // A new agent starts again at seq 1 and revision 1: forget what the last one said. A
+    // session being continued is kept: its next agent publishes it above every revision seen.
     this.view.forgetSeqs();
     this.failedSnapshots = 0;
     this.snapshotInFlight = null;
     const prevSession = this.view.state.session;
+    const kept = this.replacing !== null;
     this.view.update({
       agent,
-      session: null,
-      wire: null,
+      session: kept ? prevSession : null,
+      wire: kept ? this.view.state.wire : null,
       seq: null,
       pushToTalk: false,
       syncEnabled: null,
@@ -305,6 +368,15 @@ export class SessionSync extends SessionCommands {
     if (prevSession !== this.view.state.session) {
       this.emit(SessionSyncClientEvent.SessionChanged, this.view.state.session, prevSession);
     }
+  }
+
+  /** A new agent's first session ends a replacement: the same session going on, or not. */
+  private checkContinued(): void {
+    const session = this.view.state.session;
+    if (this.replacing === null || !this.view.state.agent || !session) return;
+    const continued = session.sessionId === this.replacing;
+    this.replacing = null;
+    if (continued) this.view.emitClientEvent('room_state_change', 'client:agent_reconnected');
   }
 
   // -- convergence ----------------------------------------------------------------------

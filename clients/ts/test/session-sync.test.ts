@@ -1,4 +1,4 @@
-import { RpcError } from 'livekit-client';
+import { RoomEvent, RpcError } from 'livekit-client';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { isWireSessionConfig, toCorrections, toSessionConfig } from '../src/decode.js';
@@ -231,6 +231,48 @@ describe('the agent changes', () => {
   });
 });
 
+describe('an agent replaced mid-session', () => {
+  async function agentLeavesLiveSession(record: boolean) {
+    const replay = new AgentReplay();
+    const client = follow(replay);
+    const sessions: Array<SessionConfig | null> = [];
+    client.session.on('sessionChanged', (s: SessionConfig | null) => sessions.push(s));
+    await playStepwise(replay, firstAgent.slice(0, firstAgent.findIndex((e) => e.step === 'agent-1:switch-ptt')));
+    const live = client.session.getState().wire!;
+    const attributes = { ...replay.room.remoteParticipants.get('agent-1')!.attributes };
+    if (record) {
+      replay.room.metadata = JSON.stringify({ sessionSync: { sessionId: live.sessionId, sessionType: live.type, revisionCeiling: live.revision + 1000 } });
+    }
+    replay.room.leave('agent-1');
+    await flush();
+    return { replay, ...client, sessions, live, attributes };
+  }
+
+  it('reports the gap as an interruption and the new agent as the same session going on', async () => {
+    const { replay, session, events, sessions, live, attributes } = await agentLeavesLiveSession(true);
+    expect(events.at(-1)?.type).toBe('connection_interruption');
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_reconnecting');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+
+    const continued = { ...live, revision: live.revision + 1001 };
+    replay.room.join('agent-2', ParticipantKind.AGENT, { ...attributes, 'session.config': JSON.stringify(continued), 'session.revision': String(continued.revision) });
+    await flush();
+    expect(session.getState().agent?.identity).toBe('agent-2');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+    expect(session.getSessionConfig()?.revision).toBe(continued.revision);
+    expect(sessions).not.toContain(null);
+    const clientEvents = events.filter((e) => e.source === 'client').map((e) => `${e.type}:${e.payload.trigger}`);
+    expect(clientEvents).toContain('room_state_change:client:agent_reconnected');
+    expect(clientEvents).not.toContain('room_state_change:client:agent_left');
+  });
+
+  it('shows no session when the agent leaves a session the room no longer records', async () => {
+    const { session, events } = await agentLeavesLiveSession(false);
+    expect(session.getSessionConfig()).toBeNull();
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_left');
+  });
+});
+
 describe('commands', () => {
   function withAgent() {
     const replay = new AgentReplay();
@@ -254,6 +296,43 @@ describe('commands', () => {
     expect(JSON.parse(call.payload)).toEqual({ sessionType: 'text', sessionId: 'sess-1' });
     expect(config.type).toBe('text');
     expect(session.getSessionConfig()?.revision).toBe((result as { revision: number }).revision);
+  });
+
+  it('keeps the reply\'s session when the command\'s events arrive after it, and takes them by seq', async () => {
+    // On a real server an RPC reply can overtake the events its command caused (protocol 8.8).
+    const { replay, session, events, revisions } = withAgent();
+    await flush();
+    const step = agentTraffic((e) => e.step === 'agent-1:start-text');
+    const result = recorded('session.start', 'agent-1:start-text').result as WireSessionConfig;
+    replay.room.rpcHandler = async () => JSON.stringify(result);
+    const before = { seq: session.getState().seq!, snapshots: replay.snapshotRequests };
+    await session.startSession('text');
+    expect(session.getState().wire).toEqual(result);
+
+    await playStepwise(replay, step); // `syncing`, then `active`, after the reply
+    expect(session.getState().wire).toEqual(result);
+    expect(revisions.filter((r) => r >= result.revision)).toEqual([result.revision]);
+    expect(session.getState().seq).toBe(before.seq + 2);
+    expect(session.getState().gaps).toBe(0);
+    expect(replay.snapshotRequests).toBe(before.snapshots);
+    expect(events.filter((e) => e.source === 'agent').map((e) => e.seq).slice(-2)).toEqual(eventSeqs(step));
+  });
+
+  it('reads the sync setting again when the agent says another app changed it', async () => {
+    const { replay, session } = withAgent();
+    await playStepwise(replay, agentTraffic((e) => e.step === 'agent-1:start-text'));
+    const before = replay.snapshotRequests;
+    const last = agentTraffic((e) => e.step === 'agent-1:start-text').filter(isEvent).at(-1)!;
+    const message = structuredClone(last.message!) as unknown as { seq: number; payload: { trigger: string } };
+    message.seq += 1;
+    message.payload.trigger = 'session.set_sync_enabled';
+    const touched: Entry = { ...last, message: message as unknown as Entry['message'] };
+    replay.happen(touched);
+    replay.deliver(touched);
+    await flush();
+    expect(replay.snapshotRequests).toBe(before + 1);
+    expect(session.getState().syncEnabled).toBe(true);
+    expect(session.getState().gaps).toBe(0);
   });
 
   it('rejects a refused command with the agent\'s code and details', async () => {
@@ -284,7 +363,7 @@ describe('commands', () => {
     expect(session.getState().lastValidation?.result).toEqual(validation);
   });
 
-  it('reads the session again when a reply is lost', async () => {
+  it('reads the session again when the reply to a command it cannot repeat is lost', async () => {
     const { replay, session } = withAgent();
     await flush();
     const before = replay.snapshotRequests;
@@ -293,9 +372,11 @@ describe('commands', () => {
       if (p.method === 'session.snapshot') return answer(p);
       throw RpcError.builtIn('RESPONSE_TIMEOUT');
     };
-    const error = (await session.setMuted(true).catch((e: unknown) => e)) as SessionSyncError;
+    const error = (await session.endSession().catch((e: unknown) => e)) as SessionSyncError;
     expect(error.code).toBe('response_timeout');
     expect(error.replyLost).toBe(true);
+    // Ending twice is refused: the app reads the session instead of sending it again.
+    expect(replay.room.rpcCalls.filter((c) => c.method === 'session.end')).toHaveLength(1);
     await flush();
     expect(replay.snapshotRequests).toBe(before + 1);
   });
@@ -305,6 +386,64 @@ describe('commands', () => {
       const error = SessionSyncError.fromRpc('session.end', new RpcError(code, name));
       expect([error.code, error.rpcCode]).toEqual([name.toLowerCase(), code]);
     }
+  });
+
+  /** The SDK's full reconnect under a call: every participant forgotten, and the reply. */
+  function fullReconnectUnder(replay: AgentReplay, method: string) {
+    const room = replay.room;
+    const agent = room.remoteParticipants.get('agent-1')!;
+    const answer = room.rpcHandler;
+    let cut = false;
+    room.rpcHandler = async (p) => {
+      if (p.method !== method || cut) return answer(p);
+      cut = true;
+      room.leave(agent.identity);
+      room.reconnecting();
+      setTimeout(() => {
+        room.remoteParticipants.set(agent.identity, agent); // the same participant, back in view
+        room.emit(RoomEvent.ParticipantConnected, agent);
+        room.reconnected();
+      }, 50);
+      throw new RpcError(1503, 'Recipient disconnected');
+    };
+  }
+
+  it("sends a repeatable command again when the app's own full reconnect lost its reply", async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    fullReconnectUnder(replay, 'session.snapshot');
+    const snapshot = await session.snapshot();
+    expect(snapshot.session.sessionId).toBe(session.getSessionConfig()?.sessionId);
+    const sent = replay.room.rpcCalls.filter((c) => c.method === 'session.snapshot');
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.every((c) => c.destinationIdentity === 'agent-1')).toBe(true);
+    expect(session.getState().connection).toBe('connected');
+  });
+
+  it('does not send a start again when its reply was lost, and says so', async () => {
+    const { replay, session } = withAgent();
+    await flush();
+    fullReconnectUnder(replay, 'session.start');
+    const error = (await session.startSession('text').catch((e: unknown) => e)) as SessionSyncError;
+    expect(error.code).toBe('recipient_disconnected');
+    expect(error.replyLost).toBe(true);
+    expect(replay.room.rpcCalls.filter((c) => c.method === 'session.start')).toHaveLength(1);
+  });
+
+  it('gives a repeatable command up once the retry window has passed without the agent', async () => {
+    const replay = new AgentReplay();
+    replay.play(agentTraffic((e) => e.step === 'agent-1:join' || e.step === 'agent-1:start'));
+    const session = new SessionSync(replay.room.asRoom(), { retryWindow: 600 });
+    open.push(session);
+    await flush();
+    replay.room.rpcHandler = async () => {
+      replay.room.leave('agent-1'); // gone for good
+      throw new RpcError(1503, 'Recipient disconnected');
+    };
+    const started = Date.now();
+    const error = (await session.validateSessionState().catch((e: unknown) => e)) as SessionSyncError;
+    expect(error.code).toBe('recipient_disconnected');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses a command when there is no agent in the room', async () => {

@@ -54,7 +54,7 @@ describe("the seed's scenarios in a real browser", () => {
     assert.deepEqual(Object.keys(line.seconds_by_type), ['text']);
     assert.equal(line.switches, 0);
     // The page showed it: the session ended idle and the log has the agent's events.
-    await joined.page.getByTestId('session-state').filter({ hasText: 'idle' }).waitFor({ timeout: 10_000 });
+    await joined.page.getByTestId('session-state').filter({ hasText: 'idle' }).waitFor({ timeout: 60_000 });
     const triggers = await joined.page.locator('#events li').evaluateAll((els) => els.map((e) => e.dataset.trigger));
     assert.ok(triggers.includes('session.start'), `events shown: ${triggers.join(', ')}`);
     assert.ok(triggers.includes('session.end'), `events shown: ${triggers.join(', ')}`);
@@ -158,12 +158,12 @@ describe('the monitor', () => {
       const monitor = await context.newPage();
       await monitor.goto(`${stack.base}/monitor.html`);
       const row = monitor.locator(`tr[data-room="${room}"]`);
-      await row.waitFor({ timeout: 15_000 });
+      await row.waitFor({ timeout: 60_000 });
       const before = await page.evaluate(() => window.sessionSyncPage.session().getSessionConfig());
       if (before.type !== null) await page.evaluate(() => window.sessionSyncPage.session().endSession());
       await page.evaluate(() => window.sessionSyncPage.session().startSession('text'));
       const revision = await page.evaluate(() => window.sessionSyncPage.session().getSessionConfig().revision);
-      await row.filter({ hasText: 'active' }).filter({ hasText: String(revision) }).waitFor({ timeout: 15_000 });
+      await row.filter({ hasText: 'active' }).filter({ hasText: String(revision) }).waitFor({ timeout: 60_000 });
       assert.match(await row.textContent(), /text/);
       assert.match(await row.textContent(), /app-user/);
     } finally {

@@ -52,6 +52,25 @@ export const SESSION_SYNC_METHODS = [
   'session.set_sync_enabled',
 ] as const satisfies readonly SessionSyncMethod[];
 
+/** Commands that leave the session as they found it when run again: safe to resend. */
+export const REPEATABLE_METHODS: ReadonlySet<SessionSyncMethod> = new Set([
+  'session.switch',
+  'session.set_muted',
+  'session.ptt_start',
+  'session.snapshot',
+  'session.validate',
+  'session.sync',
+  'session.set_sync_enabled',
+]);
+
+/** LiveKit RPC codes after which a command may or may not have run: its reply was lost. */
+export const REPLY_LOST_RPC_CODES: ReadonlySet<number> = new Set([
+  1501,
+  1502,
+  1503,
+  1505,
+]);
+
 export const SESSION_SYNC_EVENT_TYPES = [
   'session_state_sync',
   'room_state_change',
@@ -89,6 +108,7 @@ export const ATTRIBUTES = {
   muted: 'session.muted',
   pushToTalk: 'session.pushToTalk',
   protocol: 'session.protocol',
+  seq: 'session.seq',
   requestedType: 'session.requestedType',
 } as const;
 

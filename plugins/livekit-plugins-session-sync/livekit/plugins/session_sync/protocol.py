@@ -45,6 +45,8 @@ from .errors import rpc_code as rpc_code
 from .errors import rpc_error_parts as rpc_error_parts
 from .methods import METHODS as METHODS
 from .methods import PROTOCOL_VERSION as PROTOCOL_VERSION
+from .methods import REPEATABLE_METHODS as REPEATABLE_METHODS
+from .methods import REPLY_LOST_RPC_CODES as REPLY_LOST_RPC_CODES
 from .methods import Method as Method
 from .methods import ProtocolVersion as ProtocolVersion
 from .methods import known_method as known_method

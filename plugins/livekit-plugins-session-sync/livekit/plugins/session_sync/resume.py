@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from .log import logger
 from .models import SessionType, WireModel
-from .protocol import ProtocolError
+from .plan import ApplyTurnTaking, Commit, Context, Plan, target, type_fields
 from .state import SyncState
 
 RECORD_KEY = "sessionSync"
@@ -119,22 +119,29 @@ def record_for(
     )
 
 
-class Requester(Protocol):
-    async def request(
-        self, method: str, params: Mapping[str, Any] | None = None, *, trigger: str | None = None
-    ) -> object: ...
-
-
-async def continue_session(owner: Requester, record: SessionRecord) -> None:
-    """Start the recorded session again: same id and type, muted as it was."""
-    logger.info("continuing session %s (%s)", record.session_id, record.session_type)
-    params = {"sessionType": record.session_type, "sessionId": record.session_id}
-    try:
-        await owner.request("session.start", params, trigger="resumed")
-        if record.is_muted:
-            await owner.request("session.set_muted", {"muted": True}, trigger="resumed")
-    except ProtocolError as e:
-        logger.error("could not continue session %s: %s", record.session_id, e.message)
+def plan_continue(record: SessionRecord, ctx: Context) -> Plan:
+    """The recorded session, as the first thing this agent publishes: its id and type in
+    `syncing` while the turn-taking is set, then `active`, muted as it was and the press
+    released. An app never sees an empty session or another id in between (protocol 8.7).
+    A type this agent cannot run is shown as that same session in `error`."""
+    shown = {
+        **type_fields(record.session_type),
+        "session_id": record.session_id,
+        "room_id": ctx.room_name,
+        "is_muted": record.is_muted,
+        "started_at": ctx.now,
+    }
+    reason = ctx.unavailable(record.session_type)
+    if reason is not None:
+        detail = f"this agent cannot run a {record.session_type} session: {reason}"
+        return Plan((Commit({**shown, "state": "error"}, ptt_pressed=False, detail=detail),))
+    return Plan(
+        (
+            Commit({**shown, "state": "syncing"}, ptt_pressed=False),
+            ApplyTurnTaking(target(record.session_type, muted=record.is_muted, ptt=False)),
+            Commit({}, settle=True),
+        )
+    )
 
 
 class RecordKeeper:

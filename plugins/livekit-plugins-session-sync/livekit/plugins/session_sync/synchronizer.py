@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import metrics
+from .agent_state import AgentStateSource
 from .checking import SessionCheck, check_periodically
 from .command_queue import CommandQueue
 from .inbound import CommandGate
@@ -46,7 +47,7 @@ from .protocol import (
     decode_params,
 )
 from .publisher import EventCallback, Publisher
-from .resume import RecordKeeper, SessionRecord, SessionStore, continue_session
+from .resume import RecordKeeper, SessionRecord, SessionStore, plan_continue
 from .room import RoomPort
 from .state import SyncState
 from .summary import SessionSummaries
@@ -66,9 +67,12 @@ class SessionSynchronizer:
         linked_identity: str | None = None,
         options: SyncOptions | None = None,
         store: SessionStore | None = None,
+        agent_state: AgentStateSource | None = None,
     ) -> None:
         """`store` keeps a record of the session outside the agent, so that an agent that
-        replaces this one (after a crash) continues the session (see `resume`)."""
+        replaces this one (after a crash) continues the session (see `resume`).
+        `agent_state` gives the framework's agent state, which every attribute update then
+        carries (see `agent_state`)."""
         self._room = room
         self._turns = TurnTakingDriver(turn_taking)
         self._opts = options or SyncOptions()
@@ -79,7 +83,7 @@ class SessionSynchronizer:
         )
         self._lock = asyncio.Lock()
         self._queue = CommandQueue(self._run_locked, limit=self._opts.max_pending_commands)
-        self._publisher = Publisher.with_options(room, self._opts)
+        self._publisher = Publisher.with_options(room, self._opts, agent_state=agent_state)
         self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
@@ -91,6 +95,7 @@ class SessionSynchronizer:
         self._check = SessionCheck(room, self._publisher, self._turns, self._encoder)
         self._started = False
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     # -- public surface -------------------------------------------------------------------
 
@@ -143,17 +148,19 @@ class SessionSynchronizer:
         resumed = self._resume_record()
         self._publisher.start()
         self._gate.open()
-        await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
+        if resumed is not None:
+            await self._continue(resumed)
+        else:
+            await self.react(lambda _: Plan((Commit({"room_id": self._room.name}),)), trigger)
         periodic = check_periodically(
             self._periodic_check,
             lambda: self._state.sync_enabled,
             initial_delay=self._opts.initial_sync_delay,
             interval=self._opts.validation_interval,
+            after_pass=self._announce_state_early,
         )
         self._timer = asyncio.create_task(periodic, name="session-sync-validation")
-        if resumed is not None:
-            await continue_session(self, resumed)
-        elif session_type is not None:
+        if resumed is None and session_type is not None:
             try:
                 await self.request("session.start", {"sessionType": session_type}, trigger=trigger)
             except ProtocolError as e:
@@ -174,28 +181,53 @@ class SessionSynchronizer:
         self._keeper.start()
         return record
 
+    async def _continue(self, record: SessionRecord) -> None:
+        """Take over the recorded session; its first revision is already the session."""
+        logger.info("continuing session %s (%s)", record.session_id, record.session_type)
+        try:
+            async with self._lock:
+                await self._run(plan_continue(record, self._context()), "resumed")
+                await self._validate_and_correct("after_change")
+        except ProtocolError as e:
+            logger.error("could not continue session %s: %s", record.session_id, e.message)
+
     def note_record(self) -> None:
         """Bring the kept record up to date (a no-op without a store)."""
         if self._keeper is not None:
             self._keeper.note(self._state, self._gate.honoured_request)
 
     async def aclose(self) -> None:
-        if self._closed:
+        """Stop: running commands finish (briefly), then the microphone goes off, whatever
+        the session was doing, even when this call is cancelled; then what is queued is sent.
+        A second call returns once the first is done."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
             return
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            await self._close()
+        finally:
+            self._closing.set_result(None)
+
+    async def _close(self) -> None:
         self._closed = True
         self._queue.close()
         self._gate.close()
         self._press_guard.cancel()
         if self._timer is not None:
             self._timer.cancel()
-        # Commands already running finish; those still waiting are refused with a reply.
-        running = self._queue.tasks | self._gate.tasks
-        if running:
-            await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
-        tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            # Commands already running finish; those still waiting are refused with a reply.
+            running = self._queue.tasks | self._gate.tasks
+            if running:
+                await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
+        finally:
+            tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Nothing can change the turn-taking any more: nobody is left to listen for.
+            await self._turns.silence(cancel_press=self.ptt_pressed, trigger="agent_closed")
         if self._keeper is not None:
             await self._keeper.aclose()
         self._summaries.closing("agent_closed")
@@ -274,14 +306,16 @@ class SessionSynchronizer:
             case "session.sync":
                 assert isinstance(command.params, SyncParams)
                 return await self._sync(command.params.trigger)
-        context = Context(
+        await self._run(plan_command(self._state, command, self._context()), trigger)
+        return self.config
+
+    def _context(self) -> Context:
+        return Context(
             room_name=self._room.name,
             now=utc_now(),
             new_session_id=uuid.uuid4().hex,
             unavailable=self._turns.unavailable_reason,
         )
-        await self._run(plan_command(self._state, command, context), trigger)
-        return self.config
 
     async def _run(self, plan: Plan, trigger: str) -> None:
         for step in plan.steps:
@@ -384,3 +418,8 @@ class SessionSynchronizer:
     async def _periodic_check(self, trigger: str) -> None:
         async with self._lock:
             await self._validate_and_correct(trigger)
+
+    def _announce_state_early(self, passes: int) -> None:
+        # For a page that joined as the agent set its attributes (docs/protocol.md 2.3).
+        if passes < 2:
+            self._publisher.announce_state()

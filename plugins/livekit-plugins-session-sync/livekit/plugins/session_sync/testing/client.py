@@ -10,9 +10,26 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from livekit import rtc
+
 from ..models import ConnectionState
-from ..protocol import ATTR_CONFIG, PROTOCOL_VERSION, TOPIC
+from ..protocol import (
+    ATTR_CONFIG,
+    PROTOCOL_VERSION,
+    REPEATABLE_METHODS,
+    REPLY_LOST_RPC_CODES,
+    TOPIC,
+)
 from ..room import RoomPort
+
+RETRY_FIRST_DELAY = 0.25
+RETRY_MAX_DELAY = 2.0
+"""Backoff between sends of a command whose reply was lost: doubling, up to this."""
+
+
+def retryable(method: str, rpc_code: int) -> bool:
+    """A command worth sending again: it may be repeated, and only its reply was lost."""
+    return method in REPEATABLE_METHODS and rpc_code in REPLY_LOST_RPC_CODES
 
 
 class ClientRoom(RoomPort, Protocol):
@@ -95,6 +112,10 @@ class SessionSyncClient(QuietListener):
 
     # -- what the agent shows -------------------------------------------------------------
 
+    def agent_attributes_known(self) -> bool:
+        """The agent is in this client's view of the room."""
+        return self.room.remote_attributes(self.agent_identity) is not None
+
     def agent_attributes(self) -> dict[str, str]:
         return dict(self.room.remote_attributes(self.agent_identity) or {})
 
@@ -111,17 +132,45 @@ class SessionSyncClient(QuietListener):
 
     # -- commands -------------------------------------------------------------------------
 
-    async def call(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Send a command by RPC; returns the parsed result or raises `rtc.RpcError`."""
-        reply = await self.room.perform_rpc(
-            destination_identity=self.agent_identity,
-            method=method,
-            payload=json.dumps(dict(params or {})),
-            # The handler gets this less 7 s of round trip (at least 1 s): 10 s leaves it 3 s.
-            response_timeout=10.0,
-        )
-        result: dict[str, Any] = json.loads(reply)
-        return result
+    async def call(
+        self, method: str, params: Mapping[str, Any] | None = None, *, retry_for: float = 0.0
+    ) -> dict[str, Any]:
+        """Send a command by RPC; returns the parsed result or raises `rtc.RpcError`.
+
+        With `retry_for`, a repeatable command whose reply was lost on the way is sent again,
+        with backoff, for up to that many seconds, each time once this client's link is up
+        and the agent is (back) in its view of the room (protocol 6.4)."""
+        payload = json.dumps(dict(params or {}))
+        deadline = time.monotonic() + retry_for
+        delay = RETRY_FIRST_DELAY
+        while True:
+            try:
+                reply = await self.room.perform_rpc(
+                    destination_identity=self.agent_identity,
+                    method=method,
+                    payload=payload,
+                    # The handler gets this less 7 s of round trip (at least 1 s): 3 s here.
+                    response_timeout=10.0,
+                )
+            except rtc.RpcError as e:
+                if not retryable(method, e.code) or time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_DELAY)
+                if not await self._agent_reachable(deadline):
+                    raise
+                continue
+            result: dict[str, Any] = json.loads(reply)
+            return result
+
+    async def _agent_reachable(self, deadline: float) -> bool:
+        """Wait until this client is connected and knows the agent is in the room."""
+        while time.monotonic() < deadline:
+            room = self.room
+            if room.connection_state == "connected" and self.agent_attributes_known():
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     async def send(
         self, method: str, params: Mapping[str, Any] | None = None, *, request_id: str | None = None

@@ -67,6 +67,7 @@ class InMemoryRoom:
         self._listeners: list[RoomListener] = []
         self._rpc_handlers: dict[str, RpcHandler] = {}
         self.rpc_calls: dict[asyncio.Task[str], rtc.RpcInvocationData] = {}
+        self.pending_calls: set[asyncio.Future[None]] = set()  # this client's, awaiting replies
         self._received: list[ReceivedData] = []
 
     # -- RoomPort --
@@ -191,13 +192,17 @@ class InMemoryRoom:
     async def simulate_full_reconnect(self) -> None:
         """The SDK gives up resuming and joins again, as LiveKit's full reconnect does.
 
-        This client first sees every other participant leave, then `reconnecting`; the
-        server replaces it with a new participant (a new sid: the others see a leave and a
-        join) that the SDK joins with the attributes it had; then this client sees the
-        others join again, then `connected`."""
+        This client first sees every other participant leave (and its calls waiting for a
+        reply fail with 1503, as the SDK's do), then `reconnecting`; the server replaces it
+        with a new participant (a new sid: the others see a leave and a join) that the SDK
+        joins with the attributes it had; then this client sees the others join again, then
+        `connected`."""
         self._require("connected")
         for identity, (sid, _) in list(self._seen.items()):
             self._server._schedule(self._on_left, identity, sid)
+        for call in self.pending_calls:
+            if not call.done():
+                call.set_result(None)  # the replies it waited for are forgotten: 1503
         self._state = "reconnecting"
         self._server._schedule(self._on_state, "reconnecting", None)
         await asyncio.sleep(0)

@@ -29,7 +29,35 @@ def rpc_handler_deadline(response_timeout: float, max_round_trip_latency: float)
     return max(response_timeout - max_round_trip_latency, MIN_RPC_HANDLER_SECONDS)
 
 
+def as_received(err: rtc.RpcError) -> rtc.RpcError:
+    """The error as the caller's SDK hands it over: rebuilt from the wire, where an error with
+    no data (LiveKit's own, 1400-1505) carries `data == ""`, not `None`."""
+    return rtc.RpcError(err.code, err.message, err.data or "")
+
+
 async def perform_rpc(
+    caller: InMemoryRoom,
+    *,
+    destination_identity: str,
+    method: str,
+    payload: str,
+    response_timeout: float | None,
+    max_round_trip_latency: float | None,
+) -> str:
+    try:
+        return await _perform_rpc(
+            caller,
+            destination_identity=destination_identity,
+            method=method,
+            payload=payload,
+            response_timeout=response_timeout,
+            max_round_trip_latency=max_round_trip_latency,
+        )
+    except rtc.RpcError as err:
+        raise as_received(err) from None
+
+
+async def _perform_rpc(
     caller: InMemoryRoom,
     *,
     destination_identity: str,
@@ -61,8 +89,19 @@ async def perform_rpc(
         method=method,
     )
     task = _invoke(target, invocation)
-    # asyncio.wait never cancels the handler if this caller is cancelled, as over a network
-    done, _ = await asyncio.wait([task], timeout=timeout)
+    # The caller's SDK forgets every participant on its own full reconnect, and with them the
+    # replies it was waiting for: 1503, though the target never left.
+    forgotten = asyncio.get_running_loop().create_future()
+    caller.pending_calls.add(forgotten)
+    try:
+        # asyncio.wait never cancels the handler if this caller is cancelled, as over a network
+        done, _ = await asyncio.wait(
+            [task, forgotten], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        caller.pending_calls.discard(forgotten)
+    if forgotten in done:
+        raise rpc_error(_Code.RECIPIENT_DISCONNECTED)
     if not done:
         raise rpc_error(_Code.RESPONSE_TIMEOUT)
     if task.cancelled():  # by the target disconnecting, or a stray CancelledError
