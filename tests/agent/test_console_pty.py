@@ -18,6 +18,7 @@ import pytest
 from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+TRANSCRIPT_TIMEOUT = 30
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="drives a Linux pseudo-terminal")
@@ -103,7 +104,14 @@ class Terminal:
 @pytest.fixture
 def console(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k.upper() not in Settings.env_names()}
-    env.update(COLUMNS="220", LINES="50", SYNC_INTERVAL_SECONDS="3600")
+    # A release that waits for the transcript timeout would take all of it: the test shows
+    # it does not, with a timeout long enough that a loaded machine cannot blur the two.
+    env.update(
+        COLUMNS="220",
+        LINES="50",
+        SYNC_INTERVAL_SECONDS="3600",
+        PTT_TRANSCRIPT_TIMEOUT_SECONDS=str(TRANSCRIPT_TIMEOUT),
+    )
     terminal = Terminal([sys.executable, "-m", "agent", "console", "--text"], env)
     yield terminal
     terminal.close()
@@ -124,9 +132,19 @@ def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
     console.expect(r"pushToTalk|revision")
     console.type("/say how are you doing")
     console.expect(r'said "how are you doing"', timeout=30)
+    console.expect(r"heard: how are you doing", timeout=30)  # shown as soon as it is final
+    time.sleep(2.0)  # as people do, a pause before letting go: nothing is left to hear
     console.type("/ptt end")
-    console.expect(r"heard: how are you doing", timeout=30)
-    console.expect(r'agent says:[\s\S]*You\s+said:\s+"how\s+are\s+you\s+doing"', timeout=30)
+    released = time.monotonic()
+    console.expect(
+        r'agent says:[\s\S]*You\s+said:\s+"how\s+are\s+you\s+doing"',
+        timeout=TRANSCRIPT_TIMEOUT + 10,
+    )
+    answered_after = time.monotonic() - released
+    assert answered_after < TRANSCRIPT_TIMEOUT / 2, (
+        f"the press was answered {answered_after:.1f} s after its release: it waited for the "
+        f"{TRANSCRIPT_TIMEOUT} s transcript timeout"
+    )
     console.type("/type voice-vad")
     console.expect(r"type=voice-vad state=active turnDetection=server")
     console.type("/say nice to meet you")
