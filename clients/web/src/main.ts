@@ -1,6 +1,6 @@
 import { Room, RoomEvent } from 'livekit-client';
 import type { TextStreamReader } from 'livekit-client';
-import { AgentPresence, SessionSync, SessionSyncClientEvent, describeError } from '@session-sync/client';
+import { AgentPresence, SessionSync, SessionSyncClientEvent } from '@session-sync/client';
 import type { SessionSyncEvent, SessionSyncMethod, SessionSyncState, SessionType } from '@session-sync/client';
 import { SessionSynchronizationTester } from '@session-sync/client/testing';
 import type { ScenarioHooks, ScenarioResult } from '@session-sync/client/testing';
@@ -8,7 +8,8 @@ import type { ScenarioHooks, ScenarioResult } from '@session-sync/client/testing
 import { agentBannerHtml } from './agent-banner.js';
 import type { DispatchInfo } from './agent-banner.js';
 import { applyControls } from './controls.js';
-import { timeHtml } from './time.js';
+import { failureHtml, joinFailureWords } from './status.js';
+import { lastSync, timeHtml } from './time.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string): T => {
   const el = document.querySelector<T>(selector);
@@ -107,15 +108,6 @@ function renderSession(state: SessionSyncState): void {
   void applyMicrophone(state);
 }
 
-/** When the agent last confirmed the session in sync: a correction or `session.sync`
- * (`lastSyncAt`), or a validation pass that found it right (announced by the agent). */
-function lastSync(state: SessionSyncState): Date | null {
-  const synced = state.session?.lastSyncAt ?? null;
-  const checked = state.lastValidation?.result.isValid ? state.lastValidation.at : null;
-  if (!synced || !checked) return synced ?? checked;
-  return synced > checked ? synced : checked;
-}
-
 function renderPresence(): void {
   const el = $('#agent-presence');
   el.innerHTML = agentBannerHtml(presence?.getState() ?? null, dispatchInfo);
@@ -145,16 +137,9 @@ function status(text: string, bad = false): void {
   el.className = bad ? 'bad' : 'muted';
 }
 
-/** A failure in words, the agent's explanation under it, and the code in small print. */
 function failure(label: string, err: unknown, words?: string): void {
-  const described = describeError(err);
-  const { detail, code } = described;
-  const sentence = words ?? described.sentence;
   const el = $('#command-status');
-  el.innerHTML =
-    `<span>${escape(label)}: ${escape(sentence)}</span>` +
-    (detail ? `<span class="detail">${escape(detail)}</span>` : '') +
-    `<small class="code" data-testid="error-code">${escape(code)}</small>`;
+  el.innerHTML = failureHtml(label, err, words);
   el.className = 'bad';
 }
 
@@ -215,13 +200,7 @@ async function join(roomName: string, identity?: string): Promise<void> {
 }
 
 function joinFailed(err: unknown): void {
-  const text = err instanceof Error ? err.message : String(err);
-  const words = /pc connection|peer connection|ICE/i.test(text)
-    ? 'The server answered, but no media connection could be made. The browser and the server need an address other than loopback (see docs/self-hosted.md).'
-    : /token endpoint/.test(text)
-      ? "The page's endpoint refused the room or the identity."
-      : 'Could not join the room. Is the LiveKit server running?';
-  failure('join', err, words);
+  failure('join', err, joinFailureWords(err));
 }
 
 async function readDispatch(roomName: string): Promise<void> {

@@ -15,3 +15,15 @@ export function timeHtml(at: Date | number | string | null | undefined): string 
   const d = at instanceof Date ? at : new Date(at as string | number);
   return `<time datetime="${d.toISOString()}" title="${d.toString()}">${text}</time>`;
 }
+
+/** When the agent last confirmed the session in sync: a correction or `session.sync`
+ * (`lastSyncAt`), or a validation pass that found it right (announced by the agent). */
+export function lastSync(state: {
+  session: { lastSyncAt?: Date | null } | null;
+  lastValidation: { result: { isValid: boolean }; at: Date } | null;
+}): Date | null {
+  const synced = state.session?.lastSyncAt ?? null;
+  const checked = state.lastValidation?.result.isValid ? state.lastValidation.at : null;
+  if (!synced || !checked) return synced ?? checked;
+  return synced > checked ? synced : checked;
+}
