@@ -37,7 +37,7 @@ from .flood_traffic import (
 )
 from .rig import AGENT, USER, Replies
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 STRANGER = "stranger"
 START_TIMEOUT = 60.0  # the agent process's imports and join, on a busy machine
 ANSWER_TIMEOUT = 30.0  # for one control command
