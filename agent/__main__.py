@@ -143,18 +143,19 @@ def main(argv: list[str]) -> None:
         from .console import console_entrypoint
 
         server = build_server(settings, console_entrypoint)
+        # Justified: on Ctrl-C the framework's console (cli/_legacy.py) schedules
+        # AgentServer.aclose a second time, on a loop already closed; it never runs.
+        warnings.filterwarnings(
+            "ignore",
+            message=r"coroutine 'AgentServer\.aclose' was never awaited",
+            category=RuntimeWarning,
+        )
     else:
         server = build_server(settings)
 
-    # The framework's console schedules its server's close twice on Ctrl-C; the second,
-    # for a server already closed, is never run and would be reported at exit.
-    warnings.filterwarnings(
-        "ignore",
-        message=r"coroutine 'AgentServer\.aclose' was never awaited",
-        category=RuntimeWarning,
-    )
     with warnings.catch_warnings():
-        # Its CLI is marked deprecated in favour of one without `console --text`.
+        # Justified: its replacements (`lk agent`, `python -m livekit.agents`) have no
+        # `console --text`, which ./scripts/console runs.
         warnings.filterwarnings(
             "ignore", message="the built-in Python CLI is deprecated", category=DeprecationWarning
         )

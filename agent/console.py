@@ -110,8 +110,8 @@ def show_voice_turns(session: AgentSession[Any]) -> None:
 
 
 class _ShownAsReply(logging.Filter):
-    """The console shows a refused command as its reply; the plugin's log line about it
-    would say the same thing twice."""
+    """Justified: the console shows a refused command as its reply, so the plugin's own
+    warning about it (not the framework's) would say the same thing twice."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (

@@ -19,6 +19,7 @@ from livekit.agents import (
 )
 
 from livekit.plugins.session_sync import (
+    ATTR_AGENT_STATE,
     ATTR_REQUESTED_TYPE,
     LiveKitRoom,
     ProtocolError,
@@ -26,7 +27,9 @@ from livekit.plugins.session_sync import (
     SessionSynchronizer,
 )
 
+from .handover import HandoverServer, hand_over, handing_over, prepare_handover_mark
 from .heap import keep_heap
+from .room_echo import attribute_echoed
 from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from .session_type import choose_session_type
 from .settings import Settings, load_settings
@@ -111,6 +114,9 @@ async def entrypoint(ctx: JobContext) -> None:
         ),
     )
     leave_when_user_gone(ctx, participant.identity, settings.rejoin_grace_seconds)
+    # The framework publishes the agent's state on its own: the session's first attribute
+    # updates must follow it, so the last change a page sees names the state (protocol 2.3).
+    await attribute_echoed(ctx.room, ATTR_AGENT_STATE, session.agent_state, timeout=5.0)
     _running[ctx.job.id] = await start_session_sync(
         settings,
         LiveKitRoom(ctx.room),
@@ -119,6 +125,7 @@ async def entrypoint(ctx: JobContext) -> None:
         chosen=chosen,
         on_close=ctx.add_shutdown_callback,
         store=room_metadata_store(ctx),
+        agent_state=lambda: session.agent_state,
     )
 
 
@@ -134,44 +141,35 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
 
 
 async def end_session_sync(ctx: JobContext) -> None:
-    """The job is ending (its user did not return, or the worker is stopping): end the session
-    and send its final state while the room is still connected. The framework runs this before
+    """The job is ending (its user did not return, or the worker is stopping): end the session,
+    or hand it on when a `start` worker drains (agent/handover.py), and send its final state
+    while the room is still connected. The framework runs this before
     it disconnects the room; shutdown callbacks run only after, when nothing can be sent."""
     sync = _running.pop(ctx.job.id, None)
     if sync is None:
         return
+    if handing_over() and sync.linked_identity in ctx.room.remote_participants:
+        await hand_over(sync)  # the worker is stopping: another agent continues the session
+        return
     if sync.config.state != "idle" and ctx.room.isconnected():
         try:
             await sync.request("session.end", trigger="agent_shutdown")
-            await _server_has_revision(ctx.room, sync.config.revision, timeout=5.0)
+            # Once the room disconnects, an update still on its way is lost.
+            revision = str(sync.config.revision)
+            if not await attribute_echoed(ctx.room, "session.revision", revision, timeout=5.0):
+                logger.warning("the final session state may not have reached the room")
         except ProtocolError as e:
             logger.warning("could not end the session before leaving: %s", e.message)
     await sync.aclose()  # sends what is queued
 
 
-async def _server_has_revision(room: rtc.Room, revision: int, *, timeout: float) -> None:
-    """Wait until the server has echoed the agent's attributes at `revision`: once the room
-    disconnects, an update still on its way is lost."""
-    echoed = asyncio.Event()
-
-    def check(*_: object) -> None:
-        if room.local_participant.attributes.get("session.revision") == str(revision):
-            echoed.set()
-
-    room.on("participant_attributes_changed", check)
-    try:
-        check()
-        await asyncio.wait_for(echoed.wait(), timeout)
-    except TimeoutError:
-        logger.warning("the final session state may not have reached the room")
-    finally:
-        room.off("participant_attributes_changed", check)
-
-
 def build_server(settings: Settings, job: Entrypoint = entrypoint) -> AgentServer:
     """The worker, running `job` for each session: the worker's own entrypoint, or the
     console's, which joins an in-memory room instead."""
-    server = AgentServer(
+    if settings.on_drain == "hand_over":
+        prepare_handover_mark()  # before the job processes start, so that they inherit it
+    kind = HandoverServer if settings.on_drain == "hand_over" else AgentServer
+    server = kind(
         setup_fnc=prewarm,
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,

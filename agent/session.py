@@ -12,6 +12,7 @@ from typing import Any
 from livekit.agents import Agent, AgentSession, StopResponse, llm
 
 from livekit.plugins.session_sync import (
+    AgentStateSource,
     RoomPort,
     SessionStore,
     SessionSyncEvent,
@@ -81,8 +82,9 @@ class _DefaultDetectorWarning(logging.Filter):
 
 @contextmanager
 def _quiet_default_turn_detector() -> Iterator[None]:
-    """AgentSession builds a default cloud turn detector even when one is given, and drops it;
-    without keys that detector warns about keys that nothing here uses."""
+    """Justified: `AgentSession.__init__` builds `inference.TurnDetector()` as the eager
+    default of `turn_handling.get("turn_detection", ...)` even when one is given, and drops it;
+    in console and dev mode without keys it warns about keys that nothing here uses."""
     framework_logger = logging.getLogger("livekit.agents")
     quiet = _DefaultDetectorWarning()
     framework_logger.addFilter(quiet)
@@ -100,6 +102,7 @@ def create_sync(
     linked_identity: str,
     store: SessionStore | None = None,
     log_events: bool = False,
+    agent_state: AgentStateSource | None = None,
 ) -> SessionSynchronizer:
     sync = SessionSynchronizer(
         room,
@@ -107,6 +110,7 @@ def create_sync(
         linked_identity=linked_identity,
         options=settings.sync_options(),
         store=store,
+        agent_state=agent_state,
     )
     if log_events:  # the console shows each event; a worker's metrics and traces say enough
         sync.on_event(log_event)
@@ -168,13 +172,22 @@ async def start_session_sync(
     on_close: Callable[[Callable[[], Coroutine[None, None, None]]], None],
     store: SessionStore | None = None,
     log_events: bool = False,
+    agent_state: AgentStateSource | None = None,
 ) -> SessionSynchronizer:
     """Right after `AgentSession.start`: turn-taking for a type this agent can run, then the
-    synchronizer, whose close is registered before it starts so a failed start still closes."""
+    synchronizer, whose close is registered before it starts so a failed start still closes.
+    `agent_state` (the session's `agent_state`) puts `lk.agent.state` in every update of the
+    session's attributes, for frontends built on LiveKit's agent hooks."""
     chosen = runnable_type(turns, chosen)
     await start_turn_taking(turns, chosen.session_type)
     sync = create_sync(
-        settings, room, turns, linked_identity=linked_identity, store=store, log_events=log_events
+        settings,
+        room,
+        turns,
+        linked_identity=linked_identity,
+        store=store,
+        log_events=log_events,
+        agent_state=agent_state,
     )
     on_close(sync.aclose)
     await sync.start(chosen.session_type, trigger=f"join:{chosen.source}")

@@ -34,6 +34,7 @@ TurnDetectorChoice = Literal["audio", "english", "multilingual", "vad-only"]
 TurnDetectorFallback = Literal["vad-only", "refuse"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 JobExecutor = Literal["process", "thread"]
+DrainAction = Literal["hand_over", "end"]
 
 DISABLED = "none"
 """The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
@@ -123,6 +124,11 @@ class Settings(BaseSettings):
 
     max_jobs: int | None = Field(default=None, ge=1)
     """Jobs one worker runs at once before it reports itself full; unset: full above 70% CPU."""
+
+    on_drain: DrainAction = "hand_over"
+    """What a `start` worker told to stop (SIGTERM) does with its sessions: `hand_over` saves
+    each session's record and leaves, for the dispatch service to bring a replacement agent
+    that continues it (docs/deployment.md); `end` ends them, as when the user leaves."""
 
     job_executor: JobExecutor = "process"
     """Where the framework runs each job: its own process (isolated), or a thread of the

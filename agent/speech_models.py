@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Literal
 
 from livekit.agents import inference
@@ -38,44 +38,49 @@ class TurnDetectorPlan:
     problem: str | None = None
 
 
-def _turn_detector_models() -> ModuleType:
-    """livekit-plugins-turn-detector's own table of hub files (its `models` module).
-
-    Loaded on its own: importing the package registers its inference runners, which then
-    fail the worker when the files are missing, and this check must run before that.
-    """
-    package = importlib.util.find_spec("livekit.plugins.turn_detector")
-    locations = package.submodule_search_locations if package else None
-    if not locations:
-        raise ModelFilesMissing("livekit-plugins-turn-detector is not installed")
-    path = os.path.join(next(iter(locations)), "models.py")
-    spec = importlib.util.spec_from_file_location("_turn_detector_model_table", path)
-    if spec is None or spec.loader is None:
-        raise ModelFilesMissing(f"cannot read {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Run in a child process: importing livekit-plugins-turn-detector registers its inference
+# runners, which fail the worker when the files are missing, and the hub's offline switch is
+# read once, when huggingface_hub is imported.
+_OFFLINE_DOWNLOAD_CHECK = """
+import sys
+from livekit.agents import Plugin
+import livekit.plugins.turn_detector
+for plugin in Plugin.registered_plugins:
+    if plugin.package == "livekit.plugins.turn_detector":
+        try:
+            plugin.download_files()
+        except Exception as e:
+            print(str(e) or type(e).__name__)
+            sys.exit(1)
+"""
+_OFFLINE_CHECK_TIMEOUT_SECONDS = 120.0
 
 
 def missing_hub_files(choice: Literal["english", "multilingual"]) -> str | None:
-    """Why the text model cannot load offline, or None when its files are all cached.
+    """Why the text models cannot load offline, or None when their files are all here.
 
-    Asks for what the plugin's loader asks for, with the plugin's repository and revision.
+    Asks the plugin's own public `download_files()` with the hub switched offline, so it
+    succeeds only from what is already cached: the files, repository and revisions are the
+    plugin's, never copies of them. `download-files` fetches the english and multilingual
+    models together, so both are checked.
     """
-    from huggingface_hub import try_to_load_from_cache
-    from transformers import AutoTokenizer
-
-    table = _turn_detector_models()
-    repo: str = table.HG_MODEL
-    revision: str = table.MODEL_REVISIONS["en" if choice == "english" else "multilingual"]
-    for filename in (f"onnx/{table.ONNX_FILENAME}", "languages.json"):
-        if not isinstance(try_to_load_from_cache(repo, filename, revision=revision), str):
-            return f"{repo}@{revision} file {filename}"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     try:
-        AutoTokenizer.from_pretrained(repo, revision=revision, local_files_only=True)
-    except OSError:
-        return f"{repo}@{revision} tokenizer"
-    return None
+        result = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", _OFFLINE_DOWNLOAD_CHECK],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=_OFFLINE_CHECK_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the {choice} model files could not be checked within the time allowed"
+    if result.returncode == 0:
+        return None
+    lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    detail = lines[-1] if lines else "no detail given"
+    return f"the text end-of-turn models are not in this machine's model cache ({detail})"
 
 
 def plan_turn_detector(

@@ -39,6 +39,8 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   npm --prefix clients/ts run --silent build
   echo "==> clients/web: type check and build"
   npm --prefix clients/web run --silent build
+  echo "==> clients/hooks: type check and build, at the agent starter's versions and the newest"
+  npm --prefix clients/hooks run --silent build
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
   # The worker runs every session type on this machine (pocketsphinx and espeak-ng), so the
@@ -47,4 +49,6 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
   export SESSION_SYNC_REQUIRE_VOICE="${SESSION_SYNC_REQUIRE_VOICE:-1}"
   echo "==> clients/web: browser tests against $LIVEKIT_URL (STT_MODEL=$STT_MODEL TTS_MODEL=$TTS_MODEL)"
   npm --prefix clients/web run --silent test:e2e
+  echo "==> clients/hooks: components-react's agent hooks in every session type, both versions"
+  npm --prefix clients/hooks run --silent test:e2e
 fi

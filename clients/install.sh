@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the clients' checks and browser tests need (needs network):
-# Debian's Chromium and espeak-ng for the browser tests, and both npm packages from their lock
+# Debian's Chromium and espeak-ng for the browser tests, and the npm packages from their lock
 # files.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,3 +20,6 @@ echo "==> npm ci: clients/ts"
 npm ci --prefix clients/ts --no-audit --no-fund
 echo "==> npm ci: clients/web"
 npm ci --prefix clients/web --no-audit --no-fund
+echo "==> npm ci: clients/hooks, at the agent starter's versions and at the newest"
+npm ci --prefix clients/hooks --no-audit --no-fund
+npm ci --prefix clients/hooks/latest --no-audit --no-fund

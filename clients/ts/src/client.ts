@@ -1,5 +1,5 @@
 import { ConnectionState, ParticipantKind, RoomEvent } from 'livekit-client';
-import type { Participant, RemoteParticipant, Room } from 'livekit-client';
+import type { Participant, RemoteParticipant, Room, RoomEventCallbacks } from 'livekit-client';
 
 import type { CommandResult, SessionSyncOptions } from './client-types.js';
 import { SessionSyncClientEvent } from './client-types.js';
@@ -12,6 +12,17 @@ import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
 import { SessionView } from './session-view.js';
 import type { AgentInfo, ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
+
+/** The `sessionId` of the live session record in the room's metadata (protocol 8.7), if any. */
+function liveRecordId(metadata: string | undefined): string | null {
+  if (!metadata || !metadata.trimStart().startsWith('{')) return null;
+  try {
+    const record = (JSON.parse(metadata) as { sessionSync?: { sessionId?: unknown } }).sessionSync;
+    return typeof record?.sessionId === 'string' ? record.sessionId : null;
+  } catch {
+    return null;
+  }
+}
 
 function connectionOf(state: ConnectionState | string): ConnectionStatus {
   switch (state) {
@@ -39,7 +50,7 @@ function connectionOf(state: ConnectionState | string): ConnectionStatus {
  *
  * ```ts
  * const session = new SessionSync(room);
- * session.onSessionSync((event) => console.log(event.type, event.payload.trigger));
+ * session.on(SessionSyncClientEvent.SessionSync, (event) => console.log(event.type, event.payload.trigger));
  * await session.startSession('voice-ptt');
  * ```
  */
@@ -48,7 +59,10 @@ export class SessionSync extends SessionCommands {
   private readonly options: Required<Omit<SessionSyncOptions, 'agentIdentity'>> &
     Pick<SessionSyncOptions, 'agentIdentity'>;
   private readonly view = new SessionView(
-    (event, ...args) => this.emit(event, ...args),
+    (event, ...args) => {
+      this.emit(event, ...args);
+      if (event === SessionSyncClientEvent.SessionChanged) this.checkContinued();
+    },
     () => void this.resync('gap'),
   );
   private snapshotInFlight: Promise<SessionSnapshot | null> | null = null;
@@ -59,6 +73,8 @@ export class SessionSync extends SessionCommands {
   private disposed = false;
   /** This client's link is down (reconnecting) since the last interruption event. */
   private interrupted = false;
+  /** The session whose agent left it live in the room's record, until another continues it. */
+  private replacing: string | null = null;
 
   constructor(room: Room, options: SessionSyncOptions = {}) {
     super();
@@ -96,26 +112,15 @@ export class SessionSync extends SessionCommands {
   }
 
   /**
-   * Be told of every change of `getState()`; returns the function that stops it. Works with
-   * React's `useSyncExternalStore(session.subscribe, session.getState)`.
+   * The seed's callback for every session-sync event: replaces the one set before, and
+   * `null` removes it. Other listeners use `on(SessionSyncClientEvent.SessionSync, …)`.
    */
-  subscribe = (listener: () => void): (() => void) => {
-    this.view.stateListeners.add(listener);
-    return () => this.view.stateListeners.delete(listener);
-  };
-
-  /** The seed's `setSessionSyncEventCallback`, returning a function that unsubscribes. */
-  onSessionSync(callback: (event: SessionSyncEvent) => void): () => void {
-    this.on(SessionSyncClientEvent.SessionSync, callback);
-    return () => this.off(SessionSyncClientEvent.SessionSync, callback);
-  }
-
-  /** The seed's name for `onSessionSync`; replaces an earlier callback set this way. */
   setSessionSyncEventCallback(callback: ((event: SessionSyncEvent) => void) | null): void {
-    this.seedCallbackOff?.();
-    this.seedCallbackOff = callback ? this.onSessionSync(callback) : undefined;
+    if (this.seedCallback) this.off(SessionSyncClientEvent.SessionSync, this.seedCallback);
+    this.seedCallback = callback ?? undefined;
+    if (callback) this.on(SessionSyncClientEvent.SessionSync, callback);
   }
-  private seedCallbackOff: (() => void) | undefined;
+  private seedCallback: ((event: SessionSyncEvent) => void) | undefined;
 
   // -- commands (the typed ones are in SessionCommands) ----------------------------------
 
@@ -214,20 +219,17 @@ export class SessionSync extends SessionCommands {
     this.disposed = true;
     for (const off of this.unbind.splice(0)) off();
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.view.stateListeners.clear();
     this.removeAllListeners();
   }
 
   // -- room events ----------------------------------------------------------------------
 
-  private bind<A extends unknown[]>(event: RoomEvent, handler: (...args: A) => void): void {
-    const fn = handler.bind(this) as (...args: unknown[]) => void;
-    const room = this.room as unknown as {
-      on(e: string, f: (...args: unknown[]) => void): unknown;
-      off(e: string, f: (...args: unknown[]) => void): unknown;
-    };
-    room.on(event, fn);
-    this.unbind.push(() => room.off(event, fn));
+  /** Listen to `event` with a handler of livekit-client's type for it, until `dispose()`. */
+  private bind<E extends keyof RoomEventCallbacks>(event: E, handler: RoomEventCallbacks[E]): void {
+    // `bind` cannot keep a generic function's type; the handler's was checked above.
+    const fn = (handler as (...args: never[]) => void).bind(this) as RoomEventCallbacks[E];
+    this.room.on(event, fn);
+    this.unbind.push(() => this.room.off(event, fn));
   }
 
   private handleConnected(): void {
@@ -260,6 +262,7 @@ export class SessionSync extends SessionCommands {
 
   private handleDisconnected(): void {
     this.interrupted = false;
+    this.replacing = null;
     this.view.update({ connection: 'disconnected' });
     this.view.emitClientEvent('connection_interruption', 'client:disconnected');
     this.setAgent(null);
@@ -270,11 +273,18 @@ export class SessionSync extends SessionCommands {
   }
 
   private handleParticipantDisconnected(participant: RemoteParticipant): void {
-    if (participant.identity === this.view.state.agent?.identity) {
+    if (participant.identity !== this.view.state.agent?.identity) return;
+    const session = this.view.state.session;
+    if (session && session.state !== 'idle' && liveRecordId(this.room.metadata) === session.sessionId) {
+      // Its session is still live in the room's record: a new agent continues it (protocol
+      // 8.7). The app sees an interruption, not the session going away.
+      this.replacing = session.sessionId;
+      this.view.emitClientEvent('connection_interruption', 'client:agent_reconnecting');
+    } else {
       this.view.emitClientEvent('room_state_change', 'client:agent_left');
-      this.setAgent(null);
-      this.selectAgent();
     }
+    this.setAgent(null);
+    this.selectAgent();
   }
 
   private handleAttributesChanged(changed: Record<string, string>, participant: Participant): void {
@@ -326,15 +336,17 @@ export class SessionSync extends SessionCommands {
     const previous = this.view.state.agent;
     const agent = participant ? { identity: participant.identity, sid: participant.sid } : null;
     if (previous?.identity === agent?.identity && previous?.sid === agent?.sid) return;
-    // A new agent starts again at seq 1 and revision 1: forget what the last one said.
+    // A new agent starts again at seq 1 and revision 1: forget what the last one said. A
+    // session being continued is kept: its next agent publishes it above every revision seen.
     this.view.forgetSeqs();
     this.failedSnapshots = 0;
     this.snapshotInFlight = null;
     const prevSession = this.view.state.session;
+    const kept = this.replacing !== null;
     this.view.update({
       agent,
-      session: null,
-      wire: null,
+      session: kept ? prevSession : null,
+      wire: kept ? this.view.state.wire : null,
       seq: null,
       pushToTalk: false,
       syncEnabled: null,
@@ -351,6 +363,15 @@ export class SessionSync extends SessionCommands {
     if (prevSession !== this.view.state.session) {
       this.emit(SessionSyncClientEvent.SessionChanged, this.view.state.session, prevSession);
     }
+  }
+
+  /** A new agent's first session ends a replacement: the same session going on, or not. */
+  private checkContinued(): void {
+    const session = this.view.state.session;
+    if (this.replacing === null || !this.view.state.agent || !session) return;
+    const continued = session.sessionId === this.replacing;
+    this.replacing = null;
+    if (continued) this.view.emitClientEvent('room_state_change', 'client:agent_reconnected');
   }
 
   // -- convergence ----------------------------------------------------------------------

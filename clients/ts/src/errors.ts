@@ -1,41 +1,22 @@
+import { RpcError } from 'livekit-client';
+
 import { ERROR_RPC_CODES } from './generated/index.js';
 import type { ProtocolErrorCode, SessionSyncMethod } from './generated/index.js';
 
+/** LiveKit's own RPC errors, livekit-client's `RpcError.ErrorCode` names in lower case. */
+export type LiveKitRpcErrorCode = Lowercase<keyof typeof RpcError.ErrorCode>;
+
 /**
  * Codes for failures outside the agent's protocol: no agent to call, LiveKit's own RPC
- * errors (1400-1505), or a reply the client could not read.
+ * errors, or a reply the client could not read.
  */
-export type TransportErrorCode =
-  | 'no_agent'
-  | 'unsupported_method'
-  | 'recipient_not_found'
-  | 'request_payload_too_large'
-  | 'unsupported_server'
-  | 'unsupported_version'
-  | 'application_error'
-  | 'connection_timeout'
-  | 'response_timeout'
-  | 'recipient_disconnected'
-  | 'response_payload_too_large'
-  | 'send_failed'
-  | 'bad_response'
-  | 'livekit_error';
+export type TransportErrorCode = 'no_agent' | LiveKitRpcErrorCode | 'bad_response' | 'livekit_error';
 
 export type SessionSyncErrorCode = ProtocolErrorCode | TransportErrorCode;
 
-const LIVEKIT_CODES: Record<number, TransportErrorCode> = {
-  1400: 'unsupported_method',
-  1401: 'recipient_not_found',
-  1402: 'request_payload_too_large',
-  1403: 'unsupported_server',
-  1404: 'unsupported_version',
-  1500: 'application_error',
-  1501: 'connection_timeout',
-  1502: 'response_timeout',
-  1503: 'recipient_disconnected',
-  1504: 'response_payload_too_large',
-  1505: 'send_failed',
-};
+const LIVEKIT_CODES = new Map<number, TransportErrorCode>(
+  Object.entries(RpcError.ErrorCode).map(([name, code]) => [code, name.toLowerCase() as LiveKitRpcErrorCode]),
+);
 
 const PROTOCOL_BY_RPC = new Map<number, ProtocolErrorCode>(
   Object.entries(ERROR_RPC_CODES).map(([code, rpc]) => [rpc, code as ProtocolErrorCode]),
@@ -55,7 +36,7 @@ export class SessionSyncError extends Error {
   override readonly name = 'SessionSyncError';
   /** The protocol's error code (`invalid_transition`, …) or a transport code. */
   readonly code: SessionSyncErrorCode;
-  /** The RPC error code (2400-2503 from the agent, 1400-1505 from LiveKit); null if none. */
+  /** The RPC error code (2400-2503 from the agent, `RpcError.ErrorCode` from LiveKit); null if none. */
   readonly rpcCode: number | null;
   /** The agent's `details` (`problems`, `state`, `allowed`, …); `{}` when there are none. */
   readonly details: Record<string, unknown>;
@@ -102,7 +83,7 @@ export class SessionSyncError extends Error {
       }
     }
     const code: SessionSyncErrorCode =
-      (rpcCode !== null && (PROTOCOL_BY_RPC.get(rpcCode) ?? LIVEKIT_CODES[rpcCode])) || 'livekit_error';
+      (rpcCode !== null && (PROTOCOL_BY_RPC.get(rpcCode) ?? LIVEKIT_CODES.get(rpcCode))) || 'livekit_error';
     return new SessionSyncError(method, code, message, rpcCode, details);
   }
 }

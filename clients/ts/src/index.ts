@@ -2,7 +2,7 @@ export { SessionSync } from './client.js';
 export { SessionSyncClientEvent } from './client-types.js';
 export type { CommandResult, SessionSyncClientCallbacks, SessionSyncOptions } from './client-types.js';
 export { SessionSyncError } from './errors.js';
-export type { SessionSyncErrorCode, TransportErrorCode } from './errors.js';
+export type { LiveKitRpcErrorCode, SessionSyncErrorCode, TransportErrorCode } from './errors.js';
 export { toSessionConfig, toValidationResult } from './decode.js';
 export { DATE_FIELDS } from './types.js';
 export type {

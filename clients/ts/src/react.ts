@@ -2,9 +2,17 @@
 import { useSyncExternalStore } from 'react';
 
 import type { SessionSync } from './client.js';
+import { SessionSyncClientEvent } from './client-types.js';
 import type { SessionSyncState } from './types.js';
 
 /** The session's state, re-rendering on every change. */
 export function useSessionSync(session: SessionSync): SessionSyncState {
-  return useSyncExternalStore(session.subscribe, () => session.getState(), () => session.getState());
+  return useSyncExternalStore(
+    (changed: () => void) => {
+      session.on(SessionSyncClientEvent.StateChanged, changed);
+      return () => session.off(SessionSyncClientEvent.StateChanged, changed);
+    },
+    () => session.getState(),
+    () => session.getState(),
+  );
 }

@@ -46,7 +46,6 @@ export type Emit = <K extends keyof SessionSyncClientCallbacks>(
  */
 export class SessionView {
   private current: SessionSyncState = INITIAL_STATE;
-  readonly stateListeners = new Set<() => void>();
   private readonly delivered = new Set<number>();
   private lastKnownSession: SessionConfig | null = null;
 
@@ -196,7 +195,6 @@ export class SessionView {
     if (!changed) return;
     this.current = { ...this.current, ...patch };
     if (this.state.session) this.lastKnownSession = this.state.session;
-    for (const listener of [...this.stateListeners]) listener();
     this.emit(SessionSyncClientEvent.StateChanged, this.state);
   }
 }

@@ -17,6 +17,7 @@ let sids = 0;
 
 export class FakeRoom extends EventEmitter {
   state: ConnectionState = ConnectionState.Connected;
+  metadata: string | undefined = undefined;
   readonly remoteParticipants = new Map<string, FakeParticipant>();
   readonly rpcCalls: PerformRpcParams[] = [];
   rpcHandler: RpcHandler = async () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { isWireSessionConfig, toCorrections, toSessionConfig } from '../src/decode.js';
 import type { SessionCorrections as WireCorrections } from '../src/generated/index.js';
-import { SessionSync, SessionSyncError } from '../src/index.js';
+import { SessionSync, SessionSyncClientEvent, SessionSyncError } from '../src/index.js';
 import type { SessionConfig, SessionSyncEvent, WireSessionConfig } from '../src/index.js';
 import { ParticipantKind } from './fake-room.js';
 import { AgentReplay, agentTraffic, configOf, flush, isEvent, recording } from './replay.js';
@@ -24,7 +24,7 @@ function follow(replay: AgentReplay) {
   open.push(session);
   const events: SessionSyncEvent[] = [];
   const revisions: number[] = [];
-  session.onSessionSync((e) => events.push(e));
+  session.on(SessionSyncClientEvent.SessionSync, (e) => events.push(e));
   session.on('sessionChanged', (s: SessionConfig | null) => s && revisions.push(s.revision));
   return { session, events, revisions, agentEvents: () => events.filter((e) => e.source === 'agent') };
 }
@@ -61,6 +61,26 @@ describe('following the agent', () => {
     expect(agentEvents().map((e) => e.seq)).toEqual(eventSeqs(run));
     expect(session.getState().seq).toBe(Math.max(...eventSeqs(run)));
     expect(session.getState().gaps).toBe(0);
+  });
+
+  it('keeps one seed callback: a new one replaces it and null removes it', async () => {
+    const replay = new AgentReplay();
+    const { session, events, agentEvents } = follow(replay);
+    const first: SessionSyncEvent[] = [];
+    const second: SessionSyncEvent[] = [];
+    session.setSessionSyncEventCallback((e) => first.push(e));
+    session.setSessionSyncEventCallback((e) => second.push(e));
+    const run = firstAgent.filter((e) => e.kind !== 'left');
+    const half = Math.floor(run.length / 2);
+    await playStepwise(replay, run.slice(0, half));
+    session.setSessionSyncEventCallback(null);
+    const deliveredBefore = events.length;
+    const agentEventsBefore = agentEvents().length;
+    await playStepwise(replay, run.slice(half));
+    expect(first).toEqual([]);
+    expect(deliveredBefore).toBeGreaterThan(0);
+    expect(second).toEqual(events.slice(0, deliveredBefore));
+    expect(agentEvents().length).toBeGreaterThan(agentEventsBefore);
   });
 
   it('shows the agent listening or not from its latest event', async () => {
@@ -211,6 +231,48 @@ describe('the agent changes', () => {
   });
 });
 
+describe('an agent replaced mid-session', () => {
+  async function agentLeavesLiveSession(record: boolean) {
+    const replay = new AgentReplay();
+    const client = follow(replay);
+    const sessions: Array<SessionConfig | null> = [];
+    client.session.on('sessionChanged', (s: SessionConfig | null) => sessions.push(s));
+    await playStepwise(replay, firstAgent.slice(0, firstAgent.findIndex((e) => e.step === 'agent-1:switch-ptt')));
+    const live = client.session.getState().wire!;
+    const attributes = { ...replay.room.remoteParticipants.get('agent-1')!.attributes };
+    if (record) {
+      replay.room.metadata = JSON.stringify({ sessionSync: { sessionId: live.sessionId, sessionType: live.type, revisionCeiling: live.revision + 1000 } });
+    }
+    replay.room.leave('agent-1');
+    await flush();
+    return { replay, ...client, sessions, live, attributes };
+  }
+
+  it('reports the gap as an interruption and the new agent as the same session going on', async () => {
+    const { replay, session, events, sessions, live, attributes } = await agentLeavesLiveSession(true);
+    expect(events.at(-1)?.type).toBe('connection_interruption');
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_reconnecting');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+
+    const continued = { ...live, revision: live.revision + 1001 };
+    replay.room.join('agent-2', ParticipantKind.AGENT, { ...attributes, 'session.config': JSON.stringify(continued), 'session.revision': String(continued.revision) });
+    await flush();
+    expect(session.getState().agent?.identity).toBe('agent-2');
+    expect(session.getSessionConfig()?.sessionId).toBe(live.sessionId);
+    expect(session.getSessionConfig()?.revision).toBe(continued.revision);
+    expect(sessions).not.toContain(null);
+    const clientEvents = events.filter((e) => e.source === 'client').map((e) => `${e.type}:${e.payload.trigger}`);
+    expect(clientEvents).toContain('room_state_change:client:agent_reconnected');
+    expect(clientEvents).not.toContain('room_state_change:client:agent_left');
+  });
+
+  it('shows no session when the agent leaves a session the room no longer records', async () => {
+    const { session, events } = await agentLeavesLiveSession(false);
+    expect(session.getSessionConfig()).toBeNull();
+    expect(events.at(-1)?.payload.trigger).toBe('client:agent_left');
+  });
+});
+
 describe('commands', () => {
   function withAgent() {
     const replay = new AgentReplay();
@@ -271,7 +333,7 @@ describe('commands', () => {
     const answer = replay.room.rpcHandler;
     replay.room.rpcHandler = async (p) => {
       if (p.method === 'session.snapshot') return answer(p);
-      throw new RpcError(1502, 'Response timeout');
+      throw RpcError.builtIn('RESPONSE_TIMEOUT');
     };
     const error = (await session.endSession().catch((e: unknown) => e)) as SessionSyncError;
     expect(error.code).toBe('response_timeout');
@@ -280,6 +342,13 @@ describe('commands', () => {
     expect(replay.room.rpcCalls.filter((c) => c.method === 'session.end')).toHaveLength(1);
     await flush();
     expect(replay.snapshotRequests).toBe(before + 1);
+  });
+
+  it('names each of LiveKit\'s own RPC errors by livekit-client\'s name for it', () => {
+    for (const [name, code] of Object.entries(RpcError.ErrorCode)) {
+      const error = SessionSyncError.fromRpc('session.end', new RpcError(code, name));
+      expect([error.code, error.rpcCode]).toEqual([name.toLowerCase(), code]);
+    }
   });
 
   /** The SDK's full reconnect under a call: every participant forgotten, and the reply. */

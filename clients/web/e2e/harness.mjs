@@ -14,13 +14,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const WEB = resolve(here, '..');
 export const REPO = resolve(WEB, '../..');
 
-export function requireEnv() {
+export function requireEnv(page = join(WEB, 'dist', 'index.html')) {
   const missing = ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'].filter((v) => !process.env[v]);
   if (missing.length) {
     throw new Error(`set ${missing.join(', ')} and start a LiveKit server (see the README)`);
   }
-  if (!existsSync(join(WEB, 'dist', 'index.html'))) {
-    throw new Error('the page is not built: npm --prefix clients/web run build');
+  if (!existsSync(page)) {
+    throw new Error(`the page is not built (${page}): npm --prefix ${dirname(dirname(page))} run build`);
   }
 }
 
@@ -162,11 +162,12 @@ async function startRelay(target) {
 }
 
 /**
- * `src` (a PCM WAV) with `seconds` more silence at the end, written to `dest`. Chromium's fake
- * microphone plays its file in a loop: the pause gives voice-vad's answer time to be spoken
- * before the next utterance would interrupt it, however slowly a busy machine transcribes.
+ * `src` (a PCM WAV) with `seconds` more silence at the end (and `leading` seconds before it),
+ * written to `dest`. Chromium's fake microphone plays its file in a loop: the pause gives
+ * voice-vad's answer time to be spoken before the next utterance would interrupt it, however
+ * slowly a busy machine transcribes.
  */
-function withTrailingSilence(src, dest, seconds) {
+function withSilence(src, dest, seconds, leading = 0) {
   const wav = readFileSync(src);
   const chunks = new Map();
   for (let at = 12; at + 8 <= wav.length; ) {
@@ -178,8 +179,8 @@ function withTrailingSilence(src, dest, seconds) {
   const data = chunks.get('data');
   if (wav.toString('ascii', 0, 4) !== 'RIFF' || !fmt || !data) throw new Error(`${src} is not a WAV file`);
   const blockAlign = fmt.readUInt16LE(12);
-  const frames = Math.round((seconds * fmt.readUInt32LE(8)) / blockAlign);
-  const body = Buffer.concat([data, Buffer.alloc(frames * blockAlign)]);
+  const silence = (s) => Buffer.alloc(Math.round((s * fmt.readUInt32LE(8)) / blockAlign) * blockAlign);
+  const body = Buffer.concat([silence(leading), data, silence(seconds)]);
   const header = (id, size) => {
     const b = Buffer.alloc(8);
     b.write(id, 0, 'ascii');
@@ -190,12 +191,17 @@ function withTrailingSilence(src, dest, seconds) {
   writeFileSync(dest, Buffer.concat([header('RIFF', riff.length), riff]));
 }
 
-export async function startStack() {
-  requireEnv();
+/**
+ * The worker, the endpoint serving `staticDir` (the page's build by default) and Chromium,
+ * whose microphone plays `speech.file` (a fixture) with `speech.leading` seconds of silence
+ * before it and `speech.trailing` after, over and over.
+ */
+export async function startStack({ staticDir = join(WEB, 'dist'), page = join(staticDir, 'index.html'), speech = {} } = {}) {
+  requireEnv(page);
   const port = await freePort();
   const serverUrl = new URL(process.env.LIVEKIT_URL);
   const relay = await startRelay({ hostname: serverUrl.hostname, port: Number(serverUrl.port || 80) });
-  const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', join(WEB, 'dist')], {
+  const web = start('endpoint', [python(), join(WEB, 'server.py'), '--port', String(port), '--static', staticDir], {
     SESSION_SYNC_TEST_HOOKS: '1',
   });
   // e2e/worker.py is `python -m agent` reporting no CPU load, so a busy machine still gets
@@ -222,7 +228,7 @@ export async function startStack() {
   };
   let browser;
   try {
-    browser = await launch(base, web, worker, profile);
+    browser = await launch(base, web, worker, profile, speech);
   } catch (err) {
     await stopAll(); // nothing may outlive a failed start (the run would never end)
     throw err;
@@ -253,7 +259,7 @@ export async function startStack() {
 }
 
 /** Waits for the worker and the endpoint, then starts Chromium. */
-async function launch(base, web, worker, profile) {
+async function launch(base, web, worker, profile, { file = 'speech_hello.wav', leading = 0, trailing = 8 } = {}) {
   // Rooms made before the worker registers get no agent: wait for it. It registers once its
   // job processes have loaded the models, or gives up waiting for them after
   // agent/server.py's PREWARM_TIMEOUT_SECONDS (60 s).
@@ -275,9 +281,9 @@ async function launch(base, web, worker, profile) {
     }
     await sleep(200);
   }
-  // speech_hello.wav is 16 kHz mono: Chromium converts a file to its capture format itself.
+  // The fixtures are 16 kHz mono: Chromium converts a file to its capture format itself.
   const speech = join(profile, 'speech.wav');
-  withTrailingSilence(join(REPO, 'tests', 'fixtures', 'speech_hello.wav'), speech, 8);
+  withSilence(join(REPO, 'tests', 'fixtures', file), speech, trailing, leading);
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -293,7 +299,7 @@ async function launch(base, web, worker, profile) {
       // A microphone without a person: Chromium's fake capture device, no permission prompt.
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
-      // …that plays a recorded utterance (3 s of speech, then 10 s of silence), over and over.
+      // …that plays a recorded utterance with silence around it, over and over.
       `--use-file-for-fake-audio-capture=${speech}`,
       // Offer plain host candidates (not mDNS names) so the local server can reach them.
       '--disable-features=WebRtcHideLocalIpsWithMdns',

@@ -1,6 +1,6 @@
 import { Room, RoomEvent } from 'livekit-client';
 import type { TextStreamReader } from 'livekit-client';
-import { SessionSync, SessionSyncError } from '@session-sync/client';
+import { SessionSync, SessionSyncClientEvent, SessionSyncError } from '@session-sync/client';
 import type { SessionSyncEvent, SessionSyncState, SessionType } from '@session-sync/client';
 import { SessionSynchronizationTester } from '@session-sync/client/testing';
 import type { ScenarioHooks, ScenarioResult } from '@session-sync/client/testing';
@@ -139,8 +139,8 @@ async function join(roomName: string, identity?: string): Promise<void> {
   const r = new Room({ adaptiveStream: true, dynacast: true });
   room = r;
   session = new SessionSync(r);
-  session.subscribe(() => session && renderSession(session.getState()));
-  session.onSessionSync(renderEvent);
+  session.on(SessionSyncClientEvent.StateChanged, renderSession);
+  session.setSessionSyncEventCallback(renderEvent);
   r.registerTextStreamHandler('lk.transcription', (reader: TextStreamReader, participant) => {
     void reader.readAll().then((text) => addTranscript(participant.identity, text));
   });

@@ -5,6 +5,8 @@ attributes and `session-sync` data events, and changes it with RPC or data comma
 See docs/protocol.md for the wire contract.
 """
 
+from .agent_state import AgentStateSource
+from .attributes import ATTR_AGENT_STATE
 from .models import (
     AudioSettings,
     ConnectionState,
@@ -51,6 +53,7 @@ from .version import __version__
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "ATTR_AGENT_STATE",
     "ATTR_REQUESTED_TYPE",
     "MAX_PACKET_BYTES",
     "METHODS",
@@ -59,6 +62,7 @@ __all__ = [
     "REPLY_LOST_RPC_CODES",
     "TOPIC",
     "TURN_PROFILES",
+    "AgentStateSource",
     "AudioSettings",
     "ConnectionState",
     "ErrorCode",

@@ -25,6 +25,10 @@ ATTR_PROTOCOL = "session.protocol"
 ATTR_SEQ = "session.seq"
 # Set by the frontend on its own participant to ask for a session type.
 ATTR_REQUESTED_TYPE = "session.requestedType"
+# LiveKit Agents' own key for what the agent is doing (`listening`, `thinking`, `speaking`,
+# ...), which LiveKit's frontend hooks read. The framework sets it on every change; the
+# publisher carries it in each of its own updates too (see `agent_state`).
+ATTR_AGENT_STATE = "lk.agent.state"
 
 
 @dataclass(frozen=True)

@@ -51,16 +51,22 @@ async def check_periodically(
     *,
     initial_delay: float,
     interval: float,
+    after_pass: Callable[[int], None] | None = None,
 ) -> None:
     """`check("initial")` after `initial_delay`, then `check("periodic")` every `interval`,
-    whenever `enabled()`; a failed check is logged and the next one still runs."""
+    whenever `enabled()`; a failed check is logged and the next one still runs. Then
+    `after_pass(n)`, n counting the passes from 0, enabled or not."""
     await asyncio.sleep(initial_delay)
     trigger = "initial"
+    passes = 0
     while True:
         if enabled():
             try:
                 await check(trigger)
             except Exception:
                 logger.exception("periodic validation failed")
+        if after_pass is not None:
+            after_pass(passes)
+        passes += 1
         trigger = "periodic"
         await asyncio.sleep(interval)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import metrics
+from .agent_state import AgentStateSource, restore, stamp
 from .log import logger
 from .models import RoomState, WireModel
 from .options import SyncOptions
@@ -47,6 +48,9 @@ class _Outgoing:
     destinations: tuple[str, ...] = ()
     failures: int = 0
     seq: int | None = None  # an event's
+    # Attributes: only `lk.agent.state` (and the seq), after an update marked `thinking`.
+    restore: bool = False
+    follow: bool = False  # sent marked: a restore must follow
 
 
 class Publisher:
@@ -59,8 +63,10 @@ class Publisher:
         io_timeout: float,
         max_attempts: int = 3,
         retry_delay: float = 0.2,
+        agent_state: AgentStateSource | None = None,
     ) -> None:
         self._room = room
+        self._agent_state = agent_state
         self._topic = topic
         self._io_timeout = io_timeout
         self._max_attempts = max_attempts
@@ -90,12 +96,15 @@ class Publisher:
         self._senders: list[asyncio.Task[None]] = []
 
     @classmethod
-    def with_options(cls, room: RoomPort, options: SyncOptions) -> Publisher:
+    def with_options(
+        cls, room: RoomPort, options: SyncOptions, *, agent_state: AgentStateSource | None = None
+    ) -> Publisher:
         return cls(
             room,
             topic=options.topic,
             outbox_limit=options.outbox_limit,
             io_timeout=options.io_timeout,
+            agent_state=agent_state,
         )
 
     @property
@@ -127,10 +136,20 @@ class Publisher:
         if not self._connected():
             return  # republished on reconnect
         self._latest_attributes = dict(attributes)
-        if self._attributes is not None:  # not sent yet: send the latest in its place
+        if self._attributes is not None and not self._attributes.restore:
+            # Not sent yet: send the latest in its place.
             self._attributes.attributes = dict(attributes)
         else:
             self._attributes = _Outgoing(0, attributes=dict(attributes))
+        self._attributes_ready.set()
+
+    def announce_state(self) -> None:
+        """Mark the agent's state and set it back once more, with no session change: a
+        frontend that began to follow the agent's attribute changes after the last ones
+        (`useAgent` up to 2.9.23 starts from none) learns the state from these."""
+        if self._agent_state is None or not self._connected() or self._attributes is not None:
+            return  # an update already on its way carries the state
+        self._attributes = _Outgoing(0, attributes={})
         self._attributes_ready.set()
 
     def emit(
@@ -267,6 +286,8 @@ class Publisher:
                 if sent or item.failures >= self._max_attempts:
                     if not sent:
                         logger.error("gave up setting the session attributes")
+                    elif item.follow and self._attributes is None:
+                        self._attributes = _Outgoing(0, attributes={}, restore=True)
                     continue
                 if self._attributes is None:  # nothing newer: try this one again
                     self._attributes = item
@@ -278,7 +299,12 @@ class Publisher:
                 if item.attributes is not None:
                     self._attributes_seq = self._settled_seq
                     seq = {ATTR_SEQ: str(self._settled_seq)}
-                    await self._room.set_attributes({**item.attributes, **seq})
+                    state = self._agent_state() if self._agent_state is not None else None
+                    if item.restore:
+                        update = restore(seq, state)
+                    else:
+                        update, item.follow = stamp({**item.attributes, **seq}, state)
+                    await self._room.set_attributes(update)
                 elif item.data is not None:
                     await self._room.send_data(
                         item.data, topic=self._topic, destinations=item.destinations

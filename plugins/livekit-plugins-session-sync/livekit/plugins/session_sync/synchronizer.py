@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import metrics
+from .agent_state import AgentStateSource
 from .checking import SessionCheck, check_periodically
 from .command_queue import CommandQueue
 from .inbound import CommandGate
@@ -66,9 +67,12 @@ class SessionSynchronizer:
         linked_identity: str | None = None,
         options: SyncOptions | None = None,
         store: SessionStore | None = None,
+        agent_state: AgentStateSource | None = None,
     ) -> None:
         """`store` keeps a record of the session outside the agent, so that an agent that
-        replaces this one (after a crash) continues the session (see `resume`)."""
+        replaces this one (after a crash) continues the session (see `resume`).
+        `agent_state` gives the framework's agent state, which every attribute update then
+        carries (see `agent_state`)."""
         self._room = room
         self._turns = TurnTakingDriver(turn_taking)
         self._opts = options or SyncOptions()
@@ -79,7 +83,7 @@ class SessionSynchronizer:
         )
         self._lock = asyncio.Lock()
         self._queue = CommandQueue(self._run_locked, limit=self._opts.max_pending_commands)
-        self._publisher = Publisher.with_options(room, self._opts)
+        self._publisher = Publisher.with_options(room, self._opts, agent_state=agent_state)
         self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
@@ -153,6 +157,7 @@ class SessionSynchronizer:
             lambda: self._state.sync_enabled,
             initial_delay=self._opts.initial_sync_delay,
             interval=self._opts.validation_interval,
+            after_pass=self._announce_state_early,
         )
         self._timer = asyncio.create_task(periodic, name="session-sync-validation")
         if resumed is None and session_type is not None:
@@ -413,3 +418,8 @@ class SessionSynchronizer:
     async def _periodic_check(self, trigger: str) -> None:
         async with self._lock:
             await self._validate_and_correct(trigger)
+
+    def _announce_state_early(self, passes: int) -> None:
+        # For a page that joined as the agent set its attributes (docs/protocol.md 2.3).
+        if passes < 2:
+            self._publisher.announce_state()

@@ -1,0 +1,74 @@
+"""When an agent left a room, does its session need another agent? (Pure: no I/O.)
+
+The dispatch service (`agent/dispatcher.py`) asks this for every webhook it receives. An
+agent that ends its session clears the session record in the room metadata before it leaves;
+an agent that crashed, was killed, or handed its session on while its worker drains leaves
+the record live. A live record with no other agent of the same name in the room calls for a
+new dispatch: the new agent reads the record and continues the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from livekit.protocol import models, webhook
+
+from livekit.plugins.session_sync.resume import read_record
+
+AGENT_NAME_ATTRIBUTE = "lk.agent.name"
+"""Set by the framework on every agent participant: the name it was dispatched by."""
+
+
+@dataclass(frozen=True)
+class AgentLeft:
+    """An agent participant left a room: the webhook's facts the decision needs."""
+
+    room: str
+    identity: str
+    agent_name: str
+    at: float
+    """When the server sent the event (seconds since the epoch)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to dispatch a replacement, and why (for the service's log)."""
+
+    dispatch: bool
+    reason: str
+    session_id: str | None = None
+
+
+def agent_left(event: webhook.WebhookEvent) -> AgentLeft | None:
+    """The agent that left, if the event says an agent participant left a room."""
+    if event.event != "participant_left":
+        return None
+    participant = event.participant
+    if participant.kind != models.ParticipantInfo.Kind.AGENT or not event.room.name:
+        return None
+    return AgentLeft(
+        room=event.room.name,
+        identity=participant.identity,
+        agent_name=participant.attributes.get(AGENT_NAME_ATTRIBUTE, ""),
+        at=float(event.created_at),
+    )
+
+
+def judge(
+    left: AgentLeft, metadata: str | None, participants: Iterable[models.ParticipantInfo]
+) -> Verdict:
+    """`metadata` is the room's now (None: the room is gone); `participants` who are in it."""
+    if metadata is None:
+        return Verdict(False, "the room is gone")
+    record = read_record(metadata)
+    if record is None:
+        return Verdict(False, "no live session record: the session ended")
+    for participant in participants:
+        same_agent = (
+            participant.kind == models.ParticipantInfo.Kind.AGENT
+            and participant.attributes.get(AGENT_NAME_ATTRIBUTE, "") == left.agent_name
+        )
+        if same_agent and participant.identity != left.identity:
+            return Verdict(False, f"agent {participant.identity} is already in the room")
+    return Verdict(True, "the session record is live", record.session_id)

@@ -1,0 +1,101 @@
+"""A live push-to-talk session whose agent goes away (its worker drains, or is killed) and
+what the app must see: the same session continued by a new agent on another worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.plugins.session_sync import LiveKitRoom
+from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+from support.livekit_server import new_room_name
+
+from ..app import App, dispatch, join_app
+from ..test_restart import agent_in_room_other_than
+from ..worker import Worker
+from .harness import AgentTimeline, Cluster, registered, start_worker
+
+NEW_AGENT_DEADLINE = 240.0
+"""Generous: the server notices a killed agent after its ping timeout, and a job on a busy
+machine takes a while to start."""
+
+
+@dataclass
+class LiveSession:
+    """A voice-ptt session mid-press, its agent on `first`, `second` registered beside it."""
+
+    app: App
+    timeline: AgentTimeline
+    first: Worker
+    second: Worker
+    pressed: dict[str, Any]
+    agent: str
+
+
+async def press_in_a_live_session(cluster: Cluster, agent_name: str) -> LiveSession:
+    """The session's job goes to the first worker (the only one registered then); the second
+    is started after, to take over. The app joins through the other node than the dispatch."""
+    first = start_worker(cluster.nodes[0], agent_name)
+    second: Worker | None = None
+    try:
+        await registered(first)
+        room = new_room_name("e2e-handover")
+        await dispatch(cluster.nodes[0], room, "voice-ptt", agent_name=agent_name)
+        app = await join_app(cluster.nodes[1], room)
+        timeline = AgentTimeline()
+        timeline.follow(app.room)
+        await app.until(lambda: app.client.session()["type"] == "voice-ptt", "voice-ptt")
+        second = start_worker(cluster.nodes[1], agent_name)
+        await registered(second)
+        pressed = await app.call("session.ptt_start")
+        await app.until(
+            lambda: app.client.agent_attributes().get("session.pushToTalk") == "pressed",
+            "the press",
+        )
+        await app.until(lambda: "sessionSync" in app.room.metadata, "the session's record")
+        return LiveSession(app, timeline, first, second, pressed, app.agent)
+    except BaseException:
+        first.stop()
+        if second is not None:
+            second.stop()
+        raise
+
+
+async def continued_by_a_new_agent(live: LiveSession) -> SessionSyncClient:
+    """Wait for the new agent and check it continues the same session, press released."""
+    app = live.app
+    await eventually(
+        lambda: agent_in_room_other_than(app.room, live.agent) is not None,
+        timeout=NEW_AGENT_DEADLINE,
+        message="a new agent in the room",
+    )
+    new_agent = agent_in_room_other_than(app.room, live.agent)
+    assert new_agent is not None
+    client = SessionSyncClient(LiveKitRoom(app.room), new_agent)
+    await app.until(
+        lambda: client.agent_attributes().get("session.state") == "active",
+        "the new agent's session to be active",
+    )
+    session = client.session()
+    assert session["sessionId"] == live.pressed["sessionId"], (session, live.pressed)
+    assert session["type"] == "voice-ptt"
+    assert session["revision"] > live.pressed["revision"]
+    assert client.agent_attributes()["session.pushToTalk"] == "released"
+    return client
+
+
+def app_saw_one_session(live: LiveSession, since: float) -> None:
+    """From `since` on, every session event the app heard is about the same live session: an
+    interruption, then the session going on; never no session or another one."""
+    heard = live.timeline.events(since)
+    for message in heard:
+        payload = message.body.get("payload", {})
+        state = payload.get("frontendState", {})
+        assert payload.get("sessionId") == live.pressed["sessionId"], message
+        assert state.get("state") in ("active", "syncing"), message
+        assert state.get("type") == "voice-ptt", message
+    interruptions = [i for i, m in enumerate(heard) if m.body["type"] == "connection_interruption"]
+    from_new = [i for i, m in enumerate(heard) if m.sender not in ("", live.agent)]
+    assert all(i < j for i in interruptions for j in from_new), [
+        (m.sender, m.body["type"], m.body["payload"]["trigger"]) for m in heard
+    ]

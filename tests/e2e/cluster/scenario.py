@@ -1,0 +1,31 @@
+"""The seed's basic scenario from the app's side, in a room of the cluster."""
+
+from __future__ import annotations
+
+from ..app import App
+
+
+async def basic_session_sync(app: App) -> None:
+    """A text session followed, ended, started again, synced and ended."""
+    await app.until(lambda: app.client.session()["state"] == "active", "the first session")
+    ended = await app.call("session.end")
+    assert (ended["state"], ended["type"]) == ("idle", None), ended
+    started = await app.call("session.start", {"sessionType": "text"})
+    assert (started["type"], started["state"], started["turnDetection"]) == (
+        "text",
+        "active",
+        "none",
+    ), started
+    await app.until(
+        lambda: app.client.agent_attributes().get("session.revision") == str(started["revision"]),
+        "the attributes to show the started session",
+    )
+    synced = await app.call("session.sync", {"trigger": "scenario"})
+    assert synced["revision"] > started["revision"], (started, synced)
+    await app.until(lambda: "scenario" in app.triggers(), "the sync event")
+    ended = await app.call("session.end")
+    assert (ended["state"], ended["type"]) == ("idle", None), ended
+    await app.until(
+        lambda: app.client.agent_attributes().get("session.state") == "idle",
+        "the attributes to show the session ended",
+    )

@@ -1,0 +1,46 @@
+"""A rolling restart: SIGTERM to a worker mid-press hands its session to another worker."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from .handover import app_saw_one_session, continued_by_a_new_agent, press_in_a_live_session
+from .harness import Cluster, Dispatcher
+
+pytestmark = [pytest.mark.livekit_cluster]
+
+DRAIN_AGENT = "session-sync-drain"
+
+
+async def test_a_draining_worker_hands_its_live_session_to_another_that_continues_it(
+    cluster: Cluster, dispatcher: Dispatcher
+) -> None:
+    live = await press_in_a_live_session(cluster, DRAIN_AGENT)
+    try:
+        since = time.monotonic()
+        live.first.signal(signal.SIGTERM)
+        await live.first.output("draining worker")  # it stops taking jobs
+        client = await continued_by_a_new_agent(live)
+        room = live.app.room.name
+        assert live.first.count("handing the job on") > 0
+        # The worker stops once its job is handed on, without waiting for the session to end.
+        assert await asyncio.to_thread(live.first.wait, 120) == 0
+        assert live.second.count(f'"room": "{room}"') > 0, "the new job ran on the other worker"
+        assert live.first.count("received job request", f'"room": "{room}"') == 1, (
+            "the draining worker took a job"
+        )
+        assert f"dispatched agent '{DRAIN_AGENT}' to room {room}" in dispatcher.log()
+        app_saw_one_session(live, since)
+        interruptions = [m for m in live.timeline.events(since) if m.sender == live.agent]
+        assert [m.body["payload"]["trigger"] for m in interruptions] in ([], ["handover"])
+        reply = await client.call("session.ptt_start")  # it takes commands as before
+        assert reply["sessionId"] == live.pressed["sessionId"]
+        client.close()
+    finally:
+        await live.app.leave()
+        live.first.stop()
+        live.second.stop()
