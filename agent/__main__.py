@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 import warnings
 
-from .settings import Settings, SettingsError, TurnDetectorChoice, load_settings
-from .speech_models import (
+from .prometheus_dir import use_multiprocess_metrics
+
+use_multiprocess_metrics(sys.argv)  # before the imports below load prometheus_client
+
+from .download import download_files  # noqa: E402
+from .settings import Settings, SettingsError, load_settings  # noqa: E402
+from .speech_models import (  # noqa: E402
     ModelFilesMissing,
     describe_models,
     plan_turn_detector,
@@ -81,42 +86,8 @@ def _check_server_settings(command: str, argv: list[str], settings: Settings) ->
         )
 
 
-def download_files(choice: TurnDetectorChoice) -> None:
-    """Fetch the files the selected models need; offline, say in one line what failed."""
-    if choice not in ("english", "multilingual"):
-        print(
-            f"session-sync: nothing to download for TURN_DETECTOR={choice}: silero VAD, "
-            "the audio end-of-turn model and pocketsphinx ship inside their packages"
-        )
-        return
-    register_download_plugins(choice)
-    from livekit.agents import Plugin
-
-    for plugin in Plugin.registered_plugins:
-        try:
-            plugin.download_files()
-        except Exception as e:
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            _fail(
-                f"could not fetch the {choice} end-of-turn model files for {plugin.package} "
-                f"({type(e).__name__}: {reason}); check the network and run it again"
-            )
-    print(f"session-sync: the {choice} end-of-turn model files are on this machine")
-
-
-def main(argv: list[str]) -> None:
-    try:
-        settings = load_settings()
-    except SettingsError as e:
-        _fail(f"invalid settings:\n{e}")
-    command = argv[1] if len(argv) > 1 else ""
-    # livekit-agents reads its credentials from the process environment only, not `.env`.
-    settings.export_livekit_env()
-    for warning in settings.startup_warnings():
-        print(f"session-sync: warning: {warning}", file=sys.stderr)
-    if command == "download-files":
-        download_files(settings.turn_detector)
-        return
+def _check_prerequisites(command: str, argv: list[str], settings: Settings) -> None:
+    """Stop with one clear message for what the command needs and this machine lacks."""
     try:
         plan = plan_turn_detector(settings.turn_detector, fallback=settings.turn_detector_fallback)
     except ModelFilesMissing as e:
@@ -133,6 +104,24 @@ def main(argv: list[str]) -> None:
     if command in ("console", *SERVER_COMMANDS):
         for line in describe_models(settings, plan):
             print(f"session-sync: models for {line}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        _fail(f"invalid settings:\n{e}")
+    command = argv[1] if len(argv) > 1 else ""
+    # livekit-agents reads its credentials from the process environment only, not `.env`.
+    settings.export_livekit_env()
+    for warning in settings.startup_warnings():
+        print(f"session-sync: warning: {warning}", file=sys.stderr)
+    # Help needs no microphone, server or model files: the framework's CLI prints it.
+    if "--help" not in argv[1:]:
+        if command == "download-files":
+            download_files(settings.turn_detector)
+            return
+        _check_prerequisites(command, argv, settings)
 
     from livekit.agents import cli
 

@@ -9,6 +9,7 @@ microphone takes. With no speaker, what the agent would say is shown as text.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -23,7 +24,11 @@ from livekit.agents import (
     ModelSettings,
     llm,
 )
-from livekit.agents.voice.events import SpeechCreatedEvent, UserInputTranscribedEvent
+from livekit.agents.voice.events import (
+    ConversationItemAddedEvent,
+    SpeechCreatedEvent,
+    UserInputTranscribedEvent,
+)
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
@@ -34,6 +39,14 @@ from .session import Prewarmed, SessionSyncAgent, build_session, start_session_s
 from .session_type import choose_session_type
 from .settings import Settings
 from .speech_models import LoadedModels
+
+status_logger = logging.getLogger("agent.console_status")
+"""The console's own news (ready): log chatter, shown as LOG_LEVEL says."""
+
+QUIT_AFTER_SECONDS = 0.5
+"""`/quit` leaves this long after its answer: the framework's console must be back at its
+prompt first, or the leaving signal, landing while it starts its "Thinking..." display,
+leaves that display on the screen."""
 
 
 def _last_user_line(chat_ctx: llm.ChatContext) -> str | None:
@@ -69,6 +82,22 @@ class ConsoleAgent(SessionSyncAgent):
         super().__init__(instructions=instructions)
         self._commands = commands
 
+    async def on_enter(self) -> None:
+        self.session.on("conversation_item_added", self._untime_reply_without_llm)
+
+    async def on_exit(self) -> None:
+        self.session.off("conversation_item_added", self._untime_reply_without_llm)
+
+    def _untime_reply_without_llm(self, ev: ConversationItemAddedEvent) -> None:
+        """The framework's console shows a reply's LLM timings under it; this one had none."""
+        reply = ev.item
+        if isinstance(reply, llm.ChatMessage) and answered_without_llm(
+            self.session.history.items, reply
+        ):
+            reply.metrics.pop("llm_node_ttft", None)
+            reply.metrics.pop("llm_node_tps", None)
+            reply.metrics.pop("llm_node_ttfs", None)
+
     async def llm_node(
         self,
         chat_ctx: llm.ChatContext,
@@ -86,6 +115,17 @@ class ConsoleAgent(SessionSyncAgent):
             self, without_commands(chat_ctx), tools, model_settings
         ):
             yield chunk
+
+
+def answered_without_llm(history: list[llm.ChatItem], reply: llm.ChatMessage) -> bool:
+    """A console answer to a command, or the no-session notice: nothing reached the LLM."""
+    if reply.role != "assistant":
+        return False
+    if reply.text_content == NO_SESSION:
+        return True
+    before = history[: history.index(reply)] if reply in history else history
+    line = _last_user_line(llm.ChatContext(list(before)))
+    return line is not None and is_command(line)
 
 
 def show_voice_turns(session: AgentSession[Any]) -> None:
@@ -136,7 +176,7 @@ def _show_refusals_once() -> Callable[[], Coroutine[None, None, None]]:
 
 def _leave_console() -> None:
     # The framework's console leaves on SIGINT, as for Ctrl-C.
-    os.kill(os.getpid(), signal.SIGINT)
+    asyncio.get_running_loop().call_later(QUIT_AFTER_SECONDS, os.kill, os.getpid(), signal.SIGINT)
 
 
 async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels) -> None:
@@ -175,7 +215,7 @@ async def run_console(ctx: JobContext, settings: Settings, models: LoadedModels)
         log_events=True,
     )
     commands.watch(sync)
-    console_logger.info("console ready: type a message, /say TEXT to speak, /help for commands")
+    status_logger.info("console ready: type a message, /say TEXT to speak, /help for commands")
 
 
 async def console_entrypoint(ctx: JobContext) -> None:

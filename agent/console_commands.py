@@ -221,9 +221,10 @@ class ConsoleCommands:
         verdict = await self._client.call("session.validate")
         text = json.dumps(verdict, indent=2)
         if verdict.get("inconsistencies") and not verdict.get("corrections"):
+            # Repaired all the same: the session summary counts this pass as a correction.
             text += (
-                "\n(no corrections: the session itself was right; the agent's turn-taking "
-                "was set back to match it)"
+                "\n(corrected: the session's fields were right, so `corrections` is empty; "
+                "the agent's turn-taking was set back to match it)"
             )
         return text
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -29,7 +27,7 @@ from livekit.plugins.session_sync import (
 
 from .handover import HandoverServer, hand_over, handing_over, prepare_handover_mark
 from .heap import keep_heap
-from .room_echo import attribute_echoed
+from .room_echo import attribute_echoed, room_connected
 from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from .session_type import choose_session_type
 from .settings import Settings, load_settings
@@ -140,6 +138,10 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
     return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
+FINAL_STATE_TIMEOUT_SECONDS = 5.0
+"""How long a leaving agent waits for its link, then for the server to show its final state."""
+
+
 async def end_session_sync(ctx: JobContext) -> None:
     """The job is ending (its user did not return, or the worker is stopping): end the session,
     or hand it on when a `start` worker drains (agent/handover.py), and send its final state
@@ -147,16 +149,24 @@ async def end_session_sync(ctx: JobContext) -> None:
     it disconnects the room; shutdown callbacks run only after, when nothing can be sent."""
     sync = _running.pop(ctx.job.id, None)
     if sync is None:
+        logger.info("the job ends before its session started: nothing to end")
         return
     if handing_over() and sync.linked_identity in ctx.room.remote_participants:
-        await hand_over(sync)  # the worker is stopping: another agent continues the session
+        logger.info("the worker is stopping: handing the session on to another agent")
+        await hand_over(sync)
         return
-    if sync.config.state != "idle" and ctx.room.isconnected():
+    if sync.config.state != "idle" and not await room_connected(
+        ctx.room, timeout=FINAL_STATE_TIMEOUT_SECONDS
+    ):
+        logger.warning("the room is not connected: the session's end cannot be sent")
+    elif sync.config.state != "idle":
         try:
             await sync.request("session.end", trigger="agent_shutdown")
             # Once the room disconnects, an update still on its way is lost.
             revision = str(sync.config.revision)
-            if not await attribute_echoed(ctx.room, "session.revision", revision, timeout=5.0):
+            if not await attribute_echoed(
+                ctx.room, "session.revision", revision, timeout=FINAL_STATE_TIMEOUT_SECONDS
+            ):
                 logger.warning("the final session state may not have reached the room")
         except ProtocolError as e:
             logger.warning("could not end the session before leaving: %s", e.message)
@@ -174,22 +184,13 @@ def build_server(settings: Settings, job: Entrypoint = entrypoint) -> AgentServe
         initialize_process_timeout=PREWARM_TIMEOUT_SECONDS,
         prometheus_port=settings.prometheus_port,
         log_level=settings.log_level,
-        prometheus_multiproc_dir=_metrics_dir(settings),
+        # Multiprocess metrics: PROMETHEUS_MULTIPROC_DIR, set by `agent.prometheus_dir` at start.
         **_load_options(settings),
         **_health_port(settings),
         **executor_options(settings),
     )
     server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(job)
     return server
-
-
-def _metrics_dir(settings: Settings) -> str | None:
-    """Jobs run in child processes; Prometheus' multiprocess mode lets /metrics show their
-    series. A PROMETHEUS_MULTIPROC_DIR from the environment is used as it is (the framework
-    empties it at start); otherwise each worker gets a fresh directory of its own."""
-    if settings.prometheus_port is None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return None
-    return tempfile.mkdtemp(prefix="session-sync-metrics-")
 
 
 EXECUTOR_TYPES = {"process": JobExecutorType.PROCESS, "thread": JobExecutorType.THREAD}

@@ -119,7 +119,7 @@ class LoadedModels:
     def speech_to_text(self, model: str | None) -> LocalSTT | str | None:
         """What AgentSession takes as `stt` for the effective STT_MODEL."""
         if model == LOCAL:
-            return LocalSTT(self.stt_model) if self.stt_model is not None else None
+            return LocalSTT(self.stt_model, self.vad) if self.stt_model is not None else None
         return model
 
     def text_to_speech(self, model: str | None) -> LocalTTS | str | None:

@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, stt
 from livekit.agents.utils import is_given
+from livekit.agents.voice.events import UserInputTranscribedEvent, UserStateChangedEvent
 from livekit.agents.voice.turn import EndpointingOptions, TurnDetectionMode
 
 from livekit.plugins.session_sync import (
@@ -17,6 +18,8 @@ from livekit.plugins.session_sync import (
     TurnTakingObservation,
     TurnTakingTarget,
 )
+
+from .hearing import PressHearing
 
 logger = logging.getLogger("session-sync.turns")
 
@@ -31,7 +34,9 @@ otherwise sleep the endpointing minimum delay (0.5 s by default) before committi
 @dataclass(frozen=True)
 class PushToTalkTimers:
     transcript_timeout: float = 5.0
-    """How long a released press waits for the final transcript before committing anyway."""
+    """How long a released press waits for words still on their way before committing
+    anyway. A recogniser that can flush answers at once; one that cannot is waited for only
+    when the press's events show words still coming."""
     stt_flush_duration: float = 2.0
     """Silence fed to an STT that cannot flush on demand, to draw out the final transcript."""
 
@@ -41,6 +46,24 @@ def framework_turn_detection(
 ) -> TurnDetectionMode:
     """The framework's mode for a session-sync turn detection: the agent decides only for VAD."""
     return server_mode if turn_detection == "server" else MANUAL
+
+
+def effective_stt(session: AgentSession[Any]) -> stt.STT[Any] | None:
+    """The speech-to-text the framework runs: the agent's own, when it set one."""
+    try:
+        agent = session.current_agent
+    except RuntimeError:  # not started yet
+        return session.stt
+    return agent.stt if is_given(agent.stt) else session.stt
+
+
+def can_flush(recogniser: stt.STT[Any] | None) -> bool:
+    """Whether the framework can ask this STT for its final transcript on demand (a
+    non-streaming one is wrapped in the framework's stream adapter, which cannot)."""
+    if recogniser is None:
+        return False
+    capabilities = recogniser.capabilities
+    return capabilities.streaming and capabilities.manual_flush
 
 
 def effective_turn_detection(session: AgentSession[Any]) -> TurnDetectionMode | None:
@@ -74,6 +97,16 @@ class AgentSessionTurnTaking:
         self._session_type: SessionType | None = None
         self._pending_commit: asyncio.Future[str] | None = None
         self._server_min_delay = session.options.endpointing["min_delay"]
+        self._hearing = PressHearing()
+        self._press_overlaps = False
+        session.on("user_state_changed", self._on_user_state)
+        session.on("user_input_transcribed", self._on_transcribed)
+
+    def _on_user_state(self, event: UserStateChangedEvent) -> None:
+        self._hearing.on_user_state(event.new_state)
+
+    def _on_transcribed(self, event: UserInputTranscribedEvent) -> None:
+        self._hearing.on_transcript(event.transcript, final=event.is_final)
 
     @property
     def session_type(self) -> SessionType | None:
@@ -133,26 +166,71 @@ class AgentSessionTurnTaking:
         session = self._session
         if session.current_speech is not None:
             session.interrupt(force=True)
-        if self._pending_commit is None or self._pending_commit.done():
+        # While the last press's commit still waits for its transcript, the events that
+        # come next may be its own: this press then waits for its words the framework's way.
+        self._press_overlaps = not (self._pending_commit is None or self._pending_commit.done())
+        if not self._press_overlaps:
             # Drops words of a cancelled or abandoned press, and resets the STT stream so a
             # late final transcript from before cannot land in this turn.
             session.clear_user_turn()
+        self._hearing.reset(session.user_state)
 
     async def end_user_turn(self) -> None:
         self._commit()
 
     async def cancel_user_turn(self) -> None:
         self._session.clear_user_turn()
+        self._hearing.reset(self._session.user_state)
 
     def _commit(self) -> None:
-        # Not awaited: the final transcript may take seconds, and the press's end must be
-        # published at once. The framework bounds the wait with `transcript_timeout`.
-        future = self._session.commit_user_turn(
-            transcript_timeout=self._timers.transcript_timeout,
-            stt_flush_duration=self._timers.stt_flush_duration,
-        )
-        self._pending_commit = future
-        future.add_done_callback(_log_commit_failure)
+        # Not awaited: the final transcript may take a moment, and the press's end must be
+        # published at once. The framework bounds the wait with `transcript_timeout`, and asks
+        # a recogniser that can flush for its final transcript. No wait at all when the
+        # press's events show there is nothing left to hear: for a recogniser that cannot
+        # flush, which says nothing about silence and would be waited on for the whole
+        # timeout; and for one that can, once words were heard and all of them are final,
+        # which saves the flush's round trip. A press with no final yet asks one that can.
+        timeout = self._timers.transcript_timeout
+        hearing = self._hearing
+        if (
+            not self._press_overlaps
+            and not hearing.words_pending()
+            and (hearing.heard_words() or not can_flush(effective_stt(self._session)))
+        ):
+            timeout = 0.0
+        committed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def start(_: object = None) -> None:
+            try:
+                framework = self._session.commit_user_turn(
+                    transcript_timeout=timeout,
+                    stt_flush_duration=self._timers.stt_flush_duration,
+                )
+            except RuntimeError as e:  # the session closed meanwhile
+                committed.set_exception(e)
+                return
+            framework.add_done_callback(lambda done: _settle(committed, done))
+
+        previous = self._pending_commit
+        if previous is not None and not previous.done():
+            # The framework's commit cancels one still waiting for its transcript, and the
+            # earlier press's words would then fold into this turn: one after the other.
+            previous.add_done_callback(start)
+        else:
+            start()
+        self._pending_commit = committed
+        committed.add_done_callback(_log_commit_failure)
+
+
+def _settle(target: asyncio.Future[str], source: asyncio.Future[str]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (exc := source.exception()) is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())
 
 
 def _log_commit_failure(future: asyncio.Future[str]) -> None:

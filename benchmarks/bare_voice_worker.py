@@ -45,7 +45,7 @@ async def entrypoint(ctx: JobContext) -> None:
     participant = await ctx.wait_for_participant()
     session: AgentSession[None] = AgentSession(
         vad=ctx.proc.userdata["vad"],
-        stt=LocalSTT(ctx.proc.userdata["stt_model"]),
+        stt=LocalSTT(ctx.proc.userdata["stt_model"], ctx.proc.userdata["vad"]),
         llm=OfflineResponder(),
         turn_handling={"turn_detection": inference.TurnDetector(version="v1-mini")},
     )

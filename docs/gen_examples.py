@@ -2,22 +2,33 @@
 
 Drives a `SessionSynchronizer` through the in-memory LiveKit room from a simulated app and
 records everything that crosses the wire, in order. The output is docs/protocol-examples.md,
-below its marker line.
+below its marker line. It is the same on every run: ids come from a seeded generator, the wall
+clock moves 1 ms per reading from a fixed start, and each step waits until nothing more
+crosses the wire before the next begins.
 
-    uv run python docs/gen_examples.py                                   # print to stdout
+    uv run python docs/gen_examples.py                                    # print to stdout
     uv run python docs/gen_examples.py --write docs/protocol-examples.md  # replace the examples
+    uv run python docs/gen_examples.py --check docs/protocol-examples.md  # exit 1 if stale
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import difflib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from livekit import rtc
 
@@ -34,12 +45,62 @@ from livekit.plugins.session_sync.testing import (
     InMemoryServer,
     InMemoryTurnTaking,
     SessionSyncClient,
+    eventually,
 )
 
 ROOM = "room-a"
 AGENT = "agent"
 USER = "user"
-QUIET = SyncOptions(initial_sync_delay=3600, validation_interval=3600)
+# No timer passes; a linked user away for 0.2 s has left (5 s by default).
+QUIET = SyncOptions(initial_sync_delay=3600, validation_interval=3600, leave_grace=0.2)
+START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+WAIT = 30.0  # the longest any step may take, however loaded the machine
+PLUGIN = "livekit.plugins.session_sync"
+
+
+class ExampleClock:
+    """The wall clock of the examples: each reading 1 ms after the last, from `START`."""
+
+    def __init__(self) -> None:
+        self._ms = int(START.timestamp() * 1000)
+
+    def time(self) -> float:
+        self._ms += 1
+        return self._ms / 1000
+
+    def utc_now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), UTC)
+
+
+class _TimeModule:
+    """`time` as the plugin sees it: the example clock's `time()`, the rest unchanged (the
+    loop, timeouts and rate limits keep the real monotonic clock)."""
+
+    def __init__(self, clock: ExampleClock) -> None:
+        self.time = clock.time
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@contextlib.contextmanager
+def deterministic(seed: int = 19) -> Iterator[None]:
+    """Seeded ids and the example clock, wherever the plugin reads them."""
+    ids = random.Random(seed)
+    clock = ExampleClock()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            mock.patch.object(uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
+        )
+        for name, module in list(sys.modules.items()):
+            if not name.startswith(PLUGIN) or module is None:
+                continue
+            now = getattr(module, "utc_now", None)
+            if callable(now) and getattr(now, "__module__", "").startswith(PLUGIN):
+                stack.enter_context(mock.patch.object(module, "utc_now", clock.utc_now))
+            if getattr(module, "time", None) is time:
+                stack.enter_context(mock.patch.object(module, "time", _TimeModule(clock)))
+        yield
 
 
 def _pretty(value: Any) -> str:
@@ -84,6 +145,8 @@ class Recorder:
     """Where the instrumented rooms write what crosses the wire; `None` records nothing."""
 
     log: Transcript | None = None
+    crossed: int = 0  # packets sent either way, recorded or not
+    from_agent: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +164,23 @@ class Pair:
         return self.recorder.log
 
     async def settle(self) -> None:
-        await self.server.settle()
+        """Until nothing more crosses the wire: the room idle and no packet sent for a few
+        rounds, so what a step causes is recorded before the next step begins."""
+        quiet, crossed = 0, -1
+        deadline = time.monotonic() + WAIT
+        while quiet < 3:
+            await self.server.settle()
+            await asyncio.sleep(0.005)
+            quiet = quiet + 1 if self.recorder.crossed == crossed else 0
+            crossed = self.recorder.crossed
+            if time.monotonic() > deadline:
+                raise RuntimeError("the agent kept sending: the example never settled")
+
+    async def until_agent_sends(self, what: str, test: Callable[[dict[str, Any]], bool]) -> None:
+        await eventually(
+            lambda: any(test(m) for m in self.recorder.from_agent), timeout=WAIT, message=what
+        )
+        await self.settle()
 
     def record_to(self, log: Transcript) -> Transcript:
         self.recorder.log = log
@@ -117,7 +196,8 @@ class Pair:
     # -- app -> agent --
 
     async def send(self, method: str, params: Mapping[str, Any] | None = None) -> None:
-        await self.client.send(method, params)
+        """A data request; waits for its reply, which comes after the events it caused."""
+        await self.client.reply(await self.client.send(method, params), timeout=WAIT)
         await self.settle()
 
     async def send_raw(self, payload: bytes) -> None:
@@ -156,6 +236,9 @@ def _record_agent(room: InMemoryRoom, rec: Recorder) -> None:
     send = room.send_data
 
     async def send_data(payload: bytes, *, topic: str, destinations: Sequence[str] = ()) -> None:
+        rec.crossed += 1
+        if topic == TOPIC:
+            rec.from_agent.append(json.loads(payload))
         if rec.log is not None and topic == TOPIC:
             to = f"only to `{', '.join(destinations)}`" if destinations else "to everyone"
             rec.log.add(f"**agent → app**, data on `{topic}`, {to}:", json.loads(payload))
@@ -169,6 +252,7 @@ def _record_app(room: InMemoryRoom, rec: Recorder) -> None:
     send = room.send_data
 
     async def send_data(payload: bytes, *, topic: str, destinations: Sequence[str] = ()) -> None:
+        rec.crossed += 1
         if rec.log is not None and topic == TOPIC:
             try:
                 body, lang = _pretty(json.loads(payload)), "json"
@@ -217,6 +301,18 @@ async def open_pair_agent_first(log: Transcript, user_attributes: Mapping[str, s
     )
     await pair.settle()
     return pair
+
+
+def _announces(trigger: str) -> Callable[[dict[str, Any]], bool]:
+    def test(message: dict[str, Any]) -> bool:
+        payload = message.get("payload")
+        return (
+            message.get("type") == "room_state_change"
+            and isinstance(payload, dict)
+            and payload.get("trigger") == trigger
+        )
+
+    return test
 
 
 async def scenarios() -> list[Transcript]:
@@ -356,7 +452,7 @@ async def scenarios() -> list[Transcript]:
         )
     )
     await p.user_room.disconnect()
-    await p.settle()
+    await p.until_agent_sends("the agent to announce the leave", _announces("participant_left"))
     await p.rejoin()
     logs.append(log)
 
@@ -401,16 +497,16 @@ async def scenarios() -> list[Transcript]:
     await p.send("session.ptt_start")
     log.entries.clear()
     await p.user_room.disconnect()
-    await p.settle()
-    log.add(
-        "Agent participant attributes afterwards:",
-        {k: v for k, v in p.agent_room.local_attributes().items() if k != "session.config"},
-    )
+    await p.until_agent_sends("the agent to announce the leave", _announces("participant_left"))
+    log.add("Agent participant attributes afterwards:", dict(p.agent_room.local_attributes()))
     logs.append(log)
     await p.sync.aclose()
 
     # -- timer-driven validation -----------------------------------------------------------
-    p = await open_pair(SyncOptions(initial_sync_delay=0.05, validation_interval=3600))
+    # The first pass runs 3 s after the start: time enough to set the drift first on a slow
+    # machine. Were it set too late, no pass would report it and the wait below would fail,
+    # rather than the example changing.
+    p = await open_pair(SyncOptions(initial_sync_delay=3.0, validation_interval=3600))
     await p.sync.start("voice-ptt")
     await p.settle()
     log = p.record_to(
@@ -421,8 +517,13 @@ async def scenarios() -> list[Transcript]:
         )
     )
     p.turns.audio_input_enabled = True
-    await asyncio.sleep(0.1)
-    await p.settle()
+    await p.until_agent_sends(
+        "the initial pass to report the drift",
+        lambda m: (
+            m.get("type") == "session_state_sync"
+            and m.get("payload", {}).get("trigger") == "initial"
+        ),
+    )
     logs.append(log)
     await p.sync.aclose()
 
@@ -511,10 +612,13 @@ async def scenarios() -> list[Transcript]:
 
     log = Transcript(
         "rate_limited",
-        "Default limits (10 commands/s, burst 20). 25 `session.snapshot` requests are sent "
-        "at once; the first refusals are shown.",
+        "A burst of 20 (the default `rate_burst`), refilled here at 0.01 commands/s instead "
+        "of 10 so that the example does not depend on how fast it runs. 25 "
+        "`session.snapshot` requests are sent at once; the first refusal is shown.",
     )
-    p = await open_pair()
+    p = await open_pair(
+        SyncOptions(initial_sync_delay=3600, validation_interval=3600, rate_per_second=0.01)
+    )
     await p.sync.start("text")
     await p.settle()
     for _ in range(25):
@@ -577,25 +681,59 @@ async def scenarios() -> list[Transcript]:
 MARKER = "<!-- generated examples below: do not edit by hand -->"
 
 
+def render() -> str:
+    with deterministic():
+        return "\n".join(t.render() for t in asyncio.run(scenarios()))
+
+
+def _with_examples(text: str, rendered: str, path: Path) -> str:
+    head, found, _ = text.partition(MARKER)
+    if not found:
+        raise SystemExit(f"{path} has no line {MARKER!r}")
+    return f"{head}{MARKER}\n\n{rendered}\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print an example of every session-sync message.")
-    parser.add_argument(
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument(
         "--write",
         type=Path,
         metavar="EXAMPLES_MD",
         help=f"replace everything after the line {MARKER!r} in this file",
     )
+    action.add_argument(
+        "--check",
+        type=Path,
+        metavar="EXAMPLES_MD",
+        help="exit 1, showing the difference, if this file is not what a fresh run writes",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
-    rendered = "\n".join(t.render() for t in asyncio.run(scenarios()))
-    if args.write is None:
+    rendered = render()
+    if args.write is None and args.check is None:
         print(rendered)
         return
-    text = args.write.read_text()
-    head, found, _ = text.partition(MARKER)
-    if not found:
-        raise SystemExit(f"{args.write} has no line {MARKER!r}")
-    args.write.write_text(f"{head}{MARKER}\n\n{rendered}\n")
+    path: Path = args.write or args.check
+    text = path.read_text()
+    fresh = _with_examples(text, rendered, path)
+    if args.write is not None:
+        path.write_text(fresh)
+        return
+    if fresh != text:
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                text.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                f"{path} (committed)",
+                f"{path} (fresh run)",
+            )
+        )
+        raise SystemExit(
+            f"{path} differs from a fresh run: "
+            f"run `uv run python docs/gen_examples.py --write {path}` and commit it"
+        )
+    print(f"{path} is current")
 
 
 if __name__ == "__main__":

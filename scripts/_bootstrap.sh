@@ -2,6 +2,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+caller_path="$PATH"
 export PATH="$HOME/.local/bin:$HOME/.cargo/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
   echo "==> installing uv"
@@ -13,6 +14,23 @@ if ! command -v uv >/dev/null 2>&1; then
   # pip may put the binary outside PATH (a user base that is not on it); the module still runs.
   if ! command -v uv >/dev/null 2>&1; then uv() { python3 -m uv "$@"; }; fi
 fi
+
+# uv_path_hint: a script cannot change its caller's PATH, so say how to find uv when the
+# caller's PATH does not.
+uv_path_hint() {
+  local found dir shown
+  found="$(command -v uv 2>/dev/null || true)"
+  if [ "${found#/}" = "$found" ]; then
+    echo "session-sync: uv is not on your PATH; run it as: python3 -m uv" >&2
+    return 0
+  fi
+  dir="${found%/*}"
+  case ":$caller_path:" in *":$dir:"*) return 0 ;; esac
+  shown="$dir"
+  if [ "${dir#"$HOME"/}" != "$dir" ]; then shown="\$HOME/${dir#"$HOME"/}"; fi
+  echo "session-sync: uv is in $dir, which is not on your PATH; for the next commands run:" >&2
+  echo "  export PATH=\"$shown:\$PATH\"" >&2
+}
 
 # apt_install PKG WHAT: install PKG with apt (WHAT, the thing missing, names it otherwise).
 apt_install() {

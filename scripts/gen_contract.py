@@ -8,7 +8,8 @@ The plugin's models are the single source of the wire protocol. This script writ
   result, error codes with their RPC codes, attribute keys);
 - `clients/ts/src/generated/`: TypeScript types and constants made from those files by
   `clients/ts/scripts/gen-types.mjs` (json-schema-to-typescript, pinned in the client's
-  package-lock).
+  package-lock);
+- the same TypeScript in `docs/protocol.md` (section 10), between its two marker lines.
 
     uv run python scripts/gen_contract.py           # write
     uv run python scripts/gen_contract.py --check   # exit 1 if the committed files differ
@@ -35,11 +36,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from livekit.plugins.session_sync import models, protocol
+from livekit.plugins.session_sync.attributes import SessionAttributes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "docs" / "schema"
 TS_DIR = ROOT / "clients" / "ts"
 GENERATED_DIR = TS_DIR / "src" / "generated"
+PROTOCOL_MD = ROOT / "docs" / "protocol.md"
+TYPES_BEGIN = "<!-- TypeScript below: written by scripts/gen_contract.py, do not edit by hand -->"
+TYPES_END = "<!-- TypeScript above -->"
 SCHEMA_ID = "https://session-sync.invalid/schema/"
 
 # What each method returns in `ack.result` (and as the RPC response). The agent returns its
@@ -65,6 +70,7 @@ OUTBOUND: list[tuple[str, type[BaseModel]]] = [
     ("snapshot", protocol.Snapshot),
     ("ack", protocol.Ack),
     ("error-reply", protocol.ErrorReply),
+    ("session-attributes", SessionAttributes),
 ]
 INBOUND: list[tuple[str, type[BaseModel]]] = [
     ("room-config", models.RoomConfig),
@@ -238,6 +244,7 @@ def protocol_constants() -> dict[str, Any]:
             "muted": protocol.ATTR_MUTED,
             "pushToTalk": protocol.ATTR_PUSH_TO_TALK,
             "protocol": protocol.ATTR_PROTOCOL,
+            "seq": protocol.ATTR_SEQ,
             "requestedType": protocol.ATTR_REQUESTED_TYPE,
         },
         "sessionTypes": list(get_args(models.SessionType)),
@@ -279,6 +286,42 @@ def write_types(schema_dir: Path, out: Path) -> None:
     subprocess.run(["node", str(script), str(schema_dir), str(out)], check=True, cwd=TS_DIR)
 
 
+def doc_types(types_dir: Path) -> str:
+    """The generated TypeScript as the protocol document shows it: one block, no banners."""
+    parts = []
+    for name in ("messages.ts", "protocol.ts"):
+        lines = (types_dir / name).read_text().splitlines()
+        skip = ("/* eslint-disable", "// Generated from", "import type ")
+        parts.append("\n".join(line for line in lines if not line.startswith(skip)).strip("\n"))
+    return "```typescript\n" + "\n\n".join(parts) + "\n```"
+
+
+def with_doc_types(text: str, block: str) -> str:
+    head, begin, rest = text.partition(TYPES_BEGIN)
+    _, end, tail = rest.partition(TYPES_END)
+    if not (begin and end):
+        raise SystemExit(f"{PROTOCOL_MD} lacks the lines {TYPES_BEGIN!r} and {TYPES_END!r}")
+    return f"{head}{TYPES_BEGIN}\n\n{block}\n\n{TYPES_END}{tail}"
+
+
+def _diff_doc(types_dir: Path) -> list[str]:
+    committed = PROTOCOL_MD.read_text()
+    fresh = with_doc_types(committed, doc_types(types_dir))
+    if fresh == committed:
+        return []
+    label = "docs/protocol.md"
+    return [
+        "".join(
+            difflib.unified_diff(
+                committed.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                f"{label} (committed)",
+                f"{label} (models)",
+            )
+        )
+    ]
+
+
 def _diff(expected: Path, actual: Path, label: str) -> list[str]:
     problems: list[str] = []
     want = {p.name for p in expected.iterdir()} if expected.is_dir() else set()
@@ -315,15 +358,21 @@ def main(argv: list[str] | None = None) -> int:
         if GENERATED_DIR.exists():
             shutil.rmtree(GENERATED_DIR)
         write_types(SCHEMA_DIR, GENERATED_DIR)
-        print(f"wrote {SCHEMA_DIR.relative_to(ROOT)} and {GENERATED_DIR.relative_to(ROOT)}")
+        PROTOCOL_MD.write_text(with_doc_types(PROTOCOL_MD.read_text(), doc_types(GENERATED_DIR)))
+        print(
+            f"wrote {SCHEMA_DIR.relative_to(ROOT)}, {GENERATED_DIR.relative_to(ROOT)} "
+            f"and the types in {PROTOCOL_MD.relative_to(ROOT)}"
+        )
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         schema = Path(tmp) / "schema"
         types = Path(tmp) / "generated"
         write_schema(schema)
         write_types(schema, types)
-        problems = _diff(schema, SCHEMA_DIR, "docs/schema") + _diff(
-            types, GENERATED_DIR, "clients/ts/src/generated"
+        problems = (
+            _diff(schema, SCHEMA_DIR, "docs/schema")
+            + _diff(types, GENERATED_DIR, "clients/ts/src/generated")
+            + _diff_doc(types)
         )
     if problems:
         print("\n".join(problems))
@@ -333,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    print("contract is current: docs/schema and clients/ts/src/generated match the models")
+    print(
+        "contract is current: docs/schema, clients/ts/src/generated and the types in "
+        "docs/protocol.md match the models"
+    )
     return 0
 
 

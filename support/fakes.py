@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import time
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +307,13 @@ class FakeMicrophone(io.AudioInput):
         for _ in range(int(seconds * 1000 / FRAME_MS)):
             if self.attached:
                 self._frames.send_nowait(tagged_frame(tag))
+            await asyncio.sleep(FRAME_MS / 1000)
+
+    async def play(self, frames: Sequence[rtc.AudioFrame]) -> None:
+        """Speak these 20 ms frames, paced at real time."""
+        for frame in frames:
+            if self.attached:
+                self._frames.send_nowait(frame)
             await asyncio.sleep(FRAME_MS / 1000)
 
     async def play_wav(self, path: Path) -> None:

@@ -68,3 +68,27 @@ def test_console_with_no_audio_device_points_to_text_mode_and_say(
     err = capsys.readouterr().err
     assert "no microphone and no speaker" in err
     assert "console --text" in err and "/say" in err
+
+
+@pytest.mark.parametrize("command", ["console", "start", "download-files"])
+def test_help_is_shown_without_a_microphone_a_server_or_model_files(
+    command: str,
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sounddevice
+
+    def no_device(*args: object, **kwargs: object) -> None:
+        raise sounddevice.PortAudioError("no default device")
+
+    monkeypatch.setattr(sounddevice, "query_devices", no_device)
+    monkeypatch.setenv("TURN_DETECTOR", "english")
+    monkeypatch.setenv("TURN_DETECTOR_FALLBACK", "refuse")
+    argv = ["agent", command, "--help"]
+    monkeypatch.setattr(sys, "argv", argv)  # the framework's CLI reads its own
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert f"{command} [OPTIONS]" in out

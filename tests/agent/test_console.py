@@ -63,6 +63,25 @@ async def test_typed_commands_are_answered_by_the_console_never_by_the_llm(make_
     assert worker.llm.prompts == [["hello there"]]
 
 
+def _assistant_metrics(result: Any) -> list[dict[str, Any]]:
+    return [
+        dict(e.item.metrics)
+        for e in result.events
+        if e.type == "message" and e.item.role == "assistant"
+    ]
+
+
+async def test_replies_that_never_reach_the_llm_show_no_llm_timing(make_worker) -> None:
+    worker: Worker = await make_worker("text", console=True)
+    result = await worker.session.run(user_input="/status")
+    assert [m.get("llm_node_ttft") for m in _assistant_metrics(result)] == [None]
+    result = await worker.session.run(user_input="hello there")
+    assert all("llm_node_ttft" in m for m in _assistant_metrics(result))
+    await worker.session.run(user_input="/end")
+    result = await worker.session.run(user_input="anyone there?")  # the no-session notice
+    assert [m.get("llm_node_ttft") for m in _assistant_metrics(result)] == [None]
+
+
 async def test_chat_after_end_says_there_is_no_session(make_worker) -> None:
     worker: Worker = await make_worker("text", console=True)
     await worker.session.run(user_input="/end")
@@ -112,6 +131,10 @@ async def test_drift_in_a_text_session_says_what_happened_and_validate_repairs(
     answer = await console.execute("/validate")
     assert '"isValid": false' in answer and "set back to match it" in answer
     assert worker.session.input.audio_enabled is False
+    # The answer and the session summary agree that this pass corrected something.
+    assert "no corrections" not in answer and "corrected" in answer
+    summary = worker.sync.summaries.current()
+    assert summary is not None and summary.corrections == 1
     await console.execute("/end")
     assert "no session to drift from" in await console.execute("/drift")
 

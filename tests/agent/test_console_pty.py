@@ -1,5 +1,6 @@
 """The console as a person uses it: a real pseudo-terminal walks the seed's four scenarios."""
 
+import codecs
 import fcntl
 import os
 import pty
@@ -17,6 +18,7 @@ import pytest
 from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+TRANSCRIPT_TIMEOUT = 30
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="drives a Linux pseudo-terminal")
@@ -37,16 +39,40 @@ class Terminal:
             preexec_fn=own_terminal,
         )  # fmt: skip
         os.close(slave)
+        self.raw = ""
+        """Everything printed, control sequences included."""
         self.seen = ""
         self._read_upto = 0
+        # A read can end inside a character: decoded alone, the box-drawing line the
+        # console draws around its prompt would show a broken character there.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
-    def _pump(self, seconds: float) -> None:
+    def _pump(self, seconds: float) -> bool:
+        """Read what is there within `seconds`; False once the child closed the terminal."""
         r, _, _ = select.select([self.master], [], [], seconds)
-        if r:
-            try:
-                self.seen += ANSI.sub("", os.read(self.master, 65536).decode(errors="replace"))
-            except OSError:  # the child closed the terminal
-                time.sleep(seconds)
+        if not r:
+            return True
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # the child closed the terminal
+            return False
+        if not chunk:
+            return False
+        self.feed(chunk)
+        return True
+
+    def feed(self, chunk: bytes) -> None:
+        text = self._decoder.decode(chunk)
+        self.raw += text
+        self.seen += ANSI.sub("", text)
+
+    def wait_exit(self, timeout: float = 60) -> int:
+        """Wait for the child to exit, reading all it printed."""
+        deadline = time.monotonic() + timeout
+        while self._pump(0.2):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the console did not exit; it showed:\n{self.seen[-3000:]}")
+        return self.proc.wait(timeout=max(deadline - time.monotonic(), 1))
 
     def expect(self, pattern: str, timeout: float = 30) -> str:
         """Wait for `pattern` in what was printed since the last match; return that output."""
@@ -78,7 +104,14 @@ class Terminal:
 @pytest.fixture
 def console(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k.upper() not in Settings.env_names()}
-    env.update(COLUMNS="220", LINES="50", SYNC_INTERVAL_SECONDS="3600")
+    # A release that waits for the transcript timeout would take all of it: the test shows
+    # it does not, with a timeout long enough that a loaded machine cannot blur the two.
+    env.update(
+        COLUMNS="220",
+        LINES="50",
+        SYNC_INTERVAL_SECONDS="3600",
+        PTT_TRANSCRIPT_TIMEOUT_SECONDS=str(TRANSCRIPT_TIMEOUT),
+    )
     terminal = Terminal([sys.executable, "-m", "agent", "console", "--text"], env)
     yield terminal
     terminal.close()
@@ -99,9 +132,19 @@ def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
     console.expect(r"pushToTalk|revision")
     console.type("/say how are you doing")
     console.expect(r'said "how are you doing"', timeout=30)
+    console.expect(r"heard: how are you doing", timeout=30)  # shown as soon as it is final
+    time.sleep(2.0)  # as people do, a pause before letting go: nothing is left to hear
     console.type("/ptt end")
-    console.expect(r"heard: how are you doing", timeout=30)
-    console.expect(r'agent says:[\s\S]*You\s+said:\s+"how\s+are\s+you\s+doing"', timeout=30)
+    released = time.monotonic()
+    console.expect(
+        r'agent says:[\s\S]*You\s+said:\s+"how\s+are\s+you\s+doing"',
+        timeout=TRANSCRIPT_TIMEOUT + 10,
+    )
+    answered_after = time.monotonic() - released
+    assert answered_after < TRANSCRIPT_TIMEOUT / 2, (
+        f"the press was answered {answered_after:.1f} s after its release: it waited for the "
+        f"{TRANSCRIPT_TIMEOUT} s transcript timeout"
+    )
     console.type("/type voice-vad")
     console.expect(r"type=voice-vad state=active turnDetection=server")
     console.type("/say nice to meet you")
@@ -123,6 +166,56 @@ def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
 
     console.type("/quit")
     console.expect(r"shutting down worker")
-    console.proc.wait(timeout=60)
+    console.wait_exit()
+    assert_no_spinner_left(console)
     assert "was never awaited" not in console.seen
     assert "Traceback" not in console.seen
+
+
+def test_a_character_split_across_reads_is_read_whole() -> None:
+    terminal = Terminal.__new__(Terminal)  # the reader alone, without a child
+    terminal.raw = terminal.seen = ""
+    terminal._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    line = ("\u2500" * 40).encode()
+    terminal.feed(line[:61])  # ends inside the 21st character
+    terminal.feed(line[61:])
+    assert terminal.seen == "\u2500" * 40
+
+
+@pytest.fixture
+def quiet_console(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k.upper() not in Settings.env_names()}
+    env.update(COLUMNS="220", LINES="50", SYNC_INTERVAL_SECONDS="3600", LOG_LEVEL="ERROR")
+    terminal = Terminal([sys.executable, "-m", "agent", "console", "--text"], env)
+    yield terminal
+    terminal.close()
+
+
+def test_a_quiet_console_shows_answers_without_llm_timing_and_quits_cleanly(
+    quiet_console: Terminal,
+) -> None:
+    console = quiet_console
+    deadline = time.monotonic() + 120
+    while True:  # with LOG_LEVEL=ERROR nothing says the session is up: ask until it is
+        console.type("/status")
+        answer = console.expect(r"type=\w+ state=\w+|command failed[^\n]*", timeout=60)
+        if "type=text state=active" in answer:
+            break
+        assert time.monotonic() < deadline, f"no session after 120 s: {answer}"
+    console.expect(r"Type to talk to your agent")
+    answered = console.seen[console.seen.rfind("type=text state=active") :]
+    assert "llm_ttft" not in answered.split("Type to talk")[0]
+
+    console.type("/quit")
+    assert console.wait_exit() == 0
+    assert "console ready" not in console.seen  # INFO, and LOG_LEVEL is ERROR
+    assert_no_spinner_left(console)
+    assert "Traceback" not in console.seen
+
+
+def assert_no_spinner_left(console: Terminal) -> None:
+    """The framework's "Thinking..." display, drawn while /quit is answered, is erased
+    (ESC [2K) before the console exits, not left on the screen."""
+    after_quit = console.raw[console.raw.rfind("/quit") :]
+    last_spinner = after_quit.rfind("Thinking...")
+    assert last_spinner == -1 or "\x1b[2K" in after_quit[last_spinner:], after_quit[-500:]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from livekit import rtc
+from livekit.plugins import silero
 
 from agent.local_stt import LocalSTT, PocketSphinxModel
 from agent.local_tts import EspeakVoice, LocalTTS
@@ -28,6 +29,11 @@ def sphinx() -> PocketSphinxModel:
     return PocketSphinxModel()
 
 
+@pytest.fixture
+def local_stt(sphinx: PocketSphinxModel, vad: silero.VAD) -> LocalSTT:
+    return LocalSTT(sphinx, vad)
+
+
 def _recording(phrase: str) -> rtc.AudioFrame:
     with wave.open(str(FIXTURES / f"say_{phrase.replace(' ', '_')}.wav"), "rb") as wav:
         pcm = wav.readframes(wav.getnframes())
@@ -35,16 +41,14 @@ def _recording(phrase: str) -> rtc.AudioFrame:
 
 
 @pytest.mark.parametrize("phrase", PHRASES)
-async def test_local_stt_transcribes_the_recorded_phrases(
-    sphinx: PocketSphinxModel, phrase: str
-) -> None:
-    event = await LocalSTT(sphinx).recognize(_recording(phrase))
+async def test_local_stt_transcribes_the_recorded_phrases(local_stt: LocalSTT, phrase: str) -> None:
+    event = await local_stt.recognize(_recording(phrase))
     assert event.alternatives[0].text == phrase
 
 
-async def test_local_stt_hears_nothing_in_silence(sphinx: PocketSphinxModel) -> None:
+async def test_local_stt_hears_nothing_in_silence(local_stt: LocalSTT) -> None:
     silence = rtc.AudioFrame(b"\x00\x00" * 16000, 16000, 1, 16000)
-    event = await LocalSTT(sphinx).recognize(silence)
+    event = await local_stt.recognize(silence)
     assert event.alternatives[0].text == ""
 
 
@@ -65,9 +69,9 @@ async def test_local_tts_streams_speech_in_frames_and_stops_when_interrupted() -
 
 
 async def test_push_to_talk_with_say_gives_the_transcript_and_one_reply(
-    make_worker, sphinx: PocketSphinxModel
+    make_worker, local_stt: LocalSTT
 ) -> None:
-    worker: Worker = await make_worker("voice-ptt", console=True, stt=LocalSTT(sphinx))
+    worker: Worker = await make_worker("voice-ptt", console=True, stt=local_stt)
     console = worker.commands
     await console.execute("/ptt start")
     assert "said" in await console.execute("/say how are you doing")
@@ -79,8 +83,8 @@ async def test_push_to_talk_with_say_gives_the_transcript_and_one_reply(
     assert [m.text_content for m in replies] == ["echo: how are you doing"]
 
 
-async def test_a_cancelled_press_is_never_answered(make_worker, sphinx: PocketSphinxModel) -> None:
-    worker: Worker = await make_worker("voice-ptt", console=True, stt=LocalSTT(sphinx))
+async def test_a_cancelled_press_is_never_answered(make_worker, local_stt: LocalSTT) -> None:
+    worker: Worker = await make_worker("voice-ptt", console=True, stt=local_stt)
     console = worker.commands
     await console.execute("/ptt start")
     await console.execute("/say good morning")
@@ -90,19 +94,17 @@ async def test_a_cancelled_press_is_never_answered(make_worker, sphinx: PocketSp
     assert [m for m in worker.session.history.messages() if m.role == "user"] == []
 
 
-async def test_say_outside_a_press_commits_nothing(make_worker, sphinx: PocketSphinxModel) -> None:
-    worker: Worker = await make_worker("voice-ptt", console=True, stt=LocalSTT(sphinx))
+async def test_say_outside_a_press_commits_nothing(make_worker, local_stt: LocalSTT) -> None:
+    worker: Worker = await make_worker("voice-ptt", console=True, stt=local_stt)
     assert "nothing was heard" in await worker.commands.execute("/say what can you do")
     await worker.mic.silence(1.5)
     assert worker.llm.prompts == []
 
 
 async def test_vad_commits_a_turn_after_the_speech_with_say(
-    make_worker, sphinx: PocketSphinxModel, caplog: pytest.LogCaptureFixture
+    make_worker, local_stt: LocalSTT, caplog: pytest.LogCaptureFixture
 ) -> None:
-    worker: Worker = await make_worker(
-        "voice-vad", console=True, stt=LocalSTT(sphinx), plan=AUDIO_MODEL
-    )
+    worker: Worker = await make_worker("voice-vad", console=True, stt=local_stt, plan=AUDIO_MODEL)
     committed_at: list[float] = []
     worker.session.on(
         "user_input_transcribed",

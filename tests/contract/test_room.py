@@ -71,10 +71,14 @@ async def test_data_with_a_destination_reaches_only_it(backend: Backend) -> None
     assert seen_b.data == [("a", b"for all")]
 
 
-async def _rpc_code(caller: JoinedRoom, **kwargs: object) -> int:
+async def _rpc_error(caller: JoinedRoom, **kwargs: object) -> rtc.RpcError:
     with pytest.raises(rtc.RpcError) as err:
         await caller.perform_rpc(**kwargs)  # type: ignore[union-attr,arg-type]
-    return err.value.code
+    return err.value
+
+
+async def _rpc_code(caller: JoinedRoom, **kwargs: object) -> int:
+    return (await _rpc_error(caller, **kwargs)).code
 
 
 async def test_rpc_codes_match_the_server(backend: Backend) -> None:
@@ -93,7 +97,9 @@ async def test_rpc_codes_match_the_server(backend: Backend) -> None:
     a.register_rpc("refuses", refuses)
     a.register_rpc("huge", huge)
     call = {"destination_identity": "a", "payload": "{}"}
-    assert await _rpc_code(b, method="missing", **call) == Code.UNSUPPORTED_METHOD
+    missing = await _rpc_error(b, method="missing", **call)
+    # LiveKit's own errors carry no data, which the SDK hands over as "" (not None).
+    assert (missing.code, missing.data) == (Code.UNSUPPORTED_METHOD, "")
     assert await _rpc_code(b, method="fails", **call) == Code.APPLICATION_ERROR
     # The Python SDK with a current server carries payloads far over the old 15 KiB limit.
     assert len(await b.perform_rpc(method="huge", **call)) == 20_000  # type: ignore[union-attr,arg-type]
@@ -153,14 +159,14 @@ async def test_rpc_to_an_absent_participant_times_out_without_an_answer(
     backend: Backend,
 ) -> None:
     _, b, _, _ = await _pair(backend)
-    code = await _rpc_code(
+    error = await _rpc_error(
         b,
         destination_identity="nobody",
         method="any",
         payload="",
         response_timeout=10.0,
     )
-    assert code == Code.CONNECTION_TIMEOUT
+    assert (error.code, error.data) == (Code.CONNECTION_TIMEOUT, "")
 
 
 async def test_attributes_merge_delete_and_reach_the_others(backend: Backend) -> None:

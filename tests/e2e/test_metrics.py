@@ -1,4 +1,5 @@
-"""PROMETHEUS_PORT: the worker's /metrics shows what its jobs, in child processes, counted."""
+"""PROMETHEUS_PORT: the worker's /metrics shows what its jobs, in child processes, counted, and
+the framework's own series, counted in the worker process."""
 
 from __future__ import annotations
 
@@ -50,3 +51,28 @@ async def test_metrics_show_the_commands_and_events_of_the_jobs(
     assert commands(samples, "session.validate") == before + 2
     assert samples[("session_sync_events_total", (("type", "session_state_sync"),))] >= 1
     assert any(name == "session_sync_command_duration_seconds_count" for name, _ in samples)
+
+
+FRAMEWORK_SERIES = (
+    "lk_agents_active_job_count",
+    "lk_agents_worker_load",
+    "lk_agents_child_process_count",
+    "lk_agents_proc_initialize_duration_seconds_count",
+)
+
+
+async def test_metrics_show_the_frameworks_own_series_beside_session_syncs(
+    info: ServerInfo, worker: Worker, metrics_port: int
+) -> None:
+    room = new_room_name("e2e-metrics-framework")
+    await dispatch(info, room, "text")
+    app = await join_app(info, room)
+    try:
+        await app.call("session.validate")  # the job has started once this is answered
+        samples = await asyncio.to_thread(scrape, worker.metrics_url(metrics_port))
+    finally:
+        await app.leave()
+    names = {name for name, _ in samples}
+    missing = [series for series in FRAMEWORK_SERIES if series not in names]
+    assert not missing, f"/metrics lacks the framework's {missing}"
+    assert "session_sync_commands_total" in names

@@ -101,3 +101,22 @@ async def test_a_command_by_data_is_answered_and_published_as_by_rpc(harness: Ha
     assert harness.sync.config.revision == by_rpc + 1
     assert harness.agent_room.local_attributes()["session.muted"] == "true"
     assert harness.sync.validate().is_valid
+
+
+async def test_the_published_attributes_are_exactly_the_contracts_session_attributes(
+    harness: Harness,
+) -> None:
+    fields = attributes.SessionAttributes.model_fields.values()
+    contract_keys = {f.alias for f in fields}
+    required_keys = {f.alias for f in fields if f.is_required()}
+    for step in ({"sessionType": "voice-ptt"}, None):
+        if step is None:
+            await harness.client.call("session.ptt_start")
+        else:
+            await harness.client.call("session.start", step)
+        await harness.settle()
+        published = harness.client.agent_attributes()
+        # `lk.agent.state` comes with an AgentSession, which this agent does not run.
+        assert required_keys <= set(published) <= contract_keys
+        assert set(published) == required_keys
+        attributes.SessionAttributes.model_validate(published)

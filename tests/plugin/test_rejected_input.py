@@ -174,6 +174,25 @@ async def test_flooding_client_is_rate_limited(harness: Harness) -> None:
     assert err.value.code == 2429
 
 
+@pytest.mark.parametrize("options", [SyncOptions(rate_per_second=0.001, rate_burst=2)])
+async def test_a_requested_type_already_acted_on_is_dropped_before_the_rate_limit(
+    harness: Harness,
+) -> None:
+    await harness.user_room.set_attributes({"session.requestedType": "voice-vad"})
+    await harness.settle()
+    assert harness.client.session()["type"] == "voice-vad"
+    await harness.client.call("session.snapshot")  # the last token: the user is now at its rate
+    # Deleted and set again, LiveKit delivers the same value once more: no request, no reply.
+    for value in ("", "voice-vad"):
+        await harness.user_room.set_attributes({"session.requestedType": value})
+        await harness.settle()
+    errors = [m for m in harness.client.unsolicited if m["type"] == "error"]
+    assert errors == []
+    await harness.user_room.set_attributes({"session.requestedType": "text"})
+    await harness.settle()
+    assert harness.client.unsolicited[-1]["error"]["code"] == "rate_limited"
+
+
 async def test_requested_type_attribute_starts_and_bad_values_are_refused(
     harness: Harness,
 ) -> None:

@@ -63,7 +63,7 @@ export class SessionSync extends SessionCommands {
       this.emit(event, ...args);
       if (event === SessionSyncClientEvent.SessionChanged) this.checkContinued();
     },
-    () => void this.resync('gap'),
+    (reason) => void this.resync(reason),
   );
   private snapshotInFlight: Promise<SessionSnapshot | null> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -124,7 +124,10 @@ export class SessionSync extends SessionCommands {
 
   // -- commands (the typed ones are in SessionCommands) ----------------------------------
 
-  /** `session.set_sync_enabled`: turn the agent's periodic validation on or off. */
+  /**
+   * `session.set_sync_enabled`: turn the agent's periodic validation on or off. The agent
+   * commits it as a new revision (protocol 7.4), so the result is a newer session.
+   */
   async setSessionSyncEnabled(enabled: boolean): Promise<SessionConfig> {
     const session = await this.command('session.set_sync_enabled', { enabled });
     this.view.update({ syncEnabled: enabled });
@@ -134,6 +137,8 @@ export class SessionSync extends SessionCommands {
   /**
    * Any command by name, with typed params and result. Results that carry the session are
    * applied at once (they are never older than what the client holds: revisions only grow).
+   * The reply can arrive before the events the command caused (protocol 8.8): those are
+   * then taken by `seq` as they come and never move the session back to their revision.
    */
   async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
     let agent = this.view.state.agent;

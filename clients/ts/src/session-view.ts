@@ -42,7 +42,7 @@ export type Emit = <K extends keyof SessionSyncClientCallbacks>(
  * What the client knows of the agent's session, and the protocol's convergence rules that
  * keep it: events in `seq` order, duplicates and stale copies dropped, a session never back
  * to an older `revision` of the same agent. Room events and commands feed it; it asks for a
- * snapshot (`onGap`) when events were lost.
+ * snapshot (`needSnapshot`) when events were lost or the sync setting changed.
  */
 export class SessionView {
   private current: SessionSyncState = INITIAL_STATE;
@@ -51,7 +51,7 @@ export class SessionView {
 
   constructor(
     private readonly emit: Emit,
-    private readonly onGap: () => void,
+    private readonly needSnapshot: (reason: 'gap' | 'sync_enabled_changed') => void,
   ) {}
 
   /** Everything the client knows, as one immutable value (a new object on every change). */
@@ -111,12 +111,16 @@ export class SessionView {
       agentListening: roomState?.audioInputEnabled ?? this.state.agentListening,
     });
     this.remember(seq);
+    // The event says the setting was touched, not its value: read it (protocol 7.4).
+    if (event.type === 'session_state_sync' && event.payload.trigger === 'session.set_sync_enabled') {
+      this.needSnapshot('sync_enabled_changed');
+    }
     if (lastSeq !== null && seq === lastSeq + 1) {
       this.advanceSeq(seq);
     } else if (lastSeq !== null) {
       // Events were lost (or are late): the snapshot says where to continue.
       this.update({ gaps: this.state.gaps + 1 });
-      this.onGap();
+      this.needSnapshot('gap');
     }
     this.deliver({
       type: event.type,

@@ -298,6 +298,43 @@ describe('commands', () => {
     expect(session.getSessionConfig()?.revision).toBe((result as { revision: number }).revision);
   });
 
+  it('keeps the reply\'s session when the command\'s events arrive after it, and takes them by seq', async () => {
+    // On a real server an RPC reply can overtake the events its command caused (protocol 8.8).
+    const { replay, session, events, revisions } = withAgent();
+    await flush();
+    const step = agentTraffic((e) => e.step === 'agent-1:start-text');
+    const result = recorded('session.start', 'agent-1:start-text').result as WireSessionConfig;
+    replay.room.rpcHandler = async () => JSON.stringify(result);
+    const before = { seq: session.getState().seq!, snapshots: replay.snapshotRequests };
+    await session.startSession('text');
+    expect(session.getState().wire).toEqual(result);
+
+    await playStepwise(replay, step); // `syncing`, then `active`, after the reply
+    expect(session.getState().wire).toEqual(result);
+    expect(revisions.filter((r) => r >= result.revision)).toEqual([result.revision]);
+    expect(session.getState().seq).toBe(before.seq + 2);
+    expect(session.getState().gaps).toBe(0);
+    expect(replay.snapshotRequests).toBe(before.snapshots);
+    expect(events.filter((e) => e.source === 'agent').map((e) => e.seq).slice(-2)).toEqual(eventSeqs(step));
+  });
+
+  it('reads the sync setting again when the agent says another app changed it', async () => {
+    const { replay, session } = withAgent();
+    await playStepwise(replay, agentTraffic((e) => e.step === 'agent-1:start-text'));
+    const before = replay.snapshotRequests;
+    const last = agentTraffic((e) => e.step === 'agent-1:start-text').filter(isEvent).at(-1)!;
+    const message = structuredClone(last.message!) as unknown as { seq: number; payload: { trigger: string } };
+    message.seq += 1;
+    message.payload.trigger = 'session.set_sync_enabled';
+    const touched: Entry = { ...last, message: message as unknown as Entry['message'] };
+    replay.happen(touched);
+    replay.deliver(touched);
+    await flush();
+    expect(replay.snapshotRequests).toBe(before + 1);
+    expect(session.getState().syncEnabled).toBe(true);
+    expect(session.getState().gaps).toBe(0);
+  });
+
   it('rejects a refused command with the agent\'s code and details', async () => {
     const { replay, session } = withAgent();
     await flush();

@@ -18,8 +18,14 @@ roomInput.value = params.get('room') ?? `room-${Math.random().toString(36).slice
 identityInput.value = params.get('identity') ?? `user-${Math.random().toString(36).slice(2, 6)}`;
 
 let room: Room | null = null;
-/** What was said, both ways, as the agent's transcription stream tells it. */
-const transcripts: Array<{ who: string; text: string; at: number; fromAgent: boolean }> = [];
+/**
+ * What was said, both ways, as the agent's transcription stream tells it: one entry per
+ * utterance (`lk.segment_id`), updated in place while interim and marked final when the
+ * stream says so (`lk.transcription_final`).
+ */
+type Transcript = { who: string; text: string; at: number; fromAgent: boolean; segment: string; final: boolean };
+const transcripts: Transcript[] = [];
+const transcriptItems = new Map<string, { entry: Transcript; li: HTMLLIElement }>();
 let session: SessionSync | null = null;
 let eventCount = 0;
 
@@ -142,7 +148,7 @@ async function join(roomName: string, identity?: string): Promise<void> {
   session.on(SessionSyncClientEvent.StateChanged, renderSession);
   session.setSessionSyncEventCallback(renderEvent);
   r.registerTextStreamHandler('lk.transcription', (reader: TextStreamReader, participant) => {
-    void reader.readAll().then((text) => addTranscript(participant.identity, text));
+    void readTranscript(reader, participant.identity);
   });
   r.on(RoomEvent.Disconnected, () => {
     $<HTMLButtonElement>('#join-button').disabled = false;
@@ -164,14 +170,41 @@ async function leave(): Promise<void> {
   room = null;
 }
 
-function addTranscript(who: string, text: string): void {
+/**
+ * One transcription stream: an agent's reply arrives as one stream of deltas; the user's
+ * words as one stream per update of the utterance, each carrying all of its text so far. Both
+ * name their utterance by `lk.segment_id`, so each is shown once, in place.
+ */
+async function readTranscript(reader: TextStreamReader, who: string): Promise<void> {
+  const segment = reader.info.attributes?.['lk.segment_id'] ?? reader.info.id;
+  let text = '';
+  for await (const chunk of reader) {
+    text += chunk;
+    showTranscript(who, segment, text, false);
+  }
+  // The closing attributes (the trailer's) are merged into the stream's info once it ends.
+  showTranscript(who, segment, text, reader.info.attributes?.['lk.transcription_final'] === 'true');
+}
+
+function showTranscript(who: string, segment: string, text: string, final: boolean): void {
   if (!text.trim()) return;
-  const agent = session?.getState().agent?.identity;
-  transcripts.push({ who, text, at: Date.now(), fromAgent: who === agent });
-  const li = document.createElement('li');
-  li.className = who === room?.localParticipant.identity ? 'user' : 'agent';
-  li.textContent = `${who}: ${text}`;
-  $('#transcript').append(li);
+  const key = `${who}\u0000${segment}`;
+  let item = transcriptItems.get(key);
+  if (!item) {
+    const agent = session?.getState().agent?.identity;
+    const entry: Transcript = { who, text, at: Date.now(), fromAgent: who === agent, segment, final };
+    const li = document.createElement('li');
+    li.className = who === room?.localParticipant.identity ? 'user' : 'agent';
+    transcripts.push(entry);
+    $('#transcript').append(li);
+    item = { entry, li };
+    transcriptItems.set(key, item);
+  }
+  item.entry.text = text;
+  item.entry.final = item.entry.final || final;
+  item.li.textContent = `${who}: ${text}`;
+  item.li.classList.toggle('interim', !item.entry.final);
+  item.li.dataset.final = String(item.entry.final);
 }
 
 // -- commands ---------------------------------------------------------------------------------
@@ -295,7 +328,7 @@ $('#chat').addEventListener('submit', (ev) => {
   const text = input.value.trim();
   if (!room || !text) return;
   input.value = '';
-  void room.localParticipant.sendText(text, { topic: 'lk.chat' }).then(() => addTranscript(room?.localParticipant.identity ?? 'me', text));
+  void room.localParticipant.sendText(text, { topic: 'lk.chat' }).then(() => showTranscript(room?.localParticipant.identity ?? 'me', `chat-${Date.now()}`, text, true));
 });
 
 window.sessionSyncPage = {

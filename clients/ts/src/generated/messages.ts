@@ -193,6 +193,32 @@ export interface RoomConfig {
   audioSettings?: AudioSettings;
 }
 /**
+ * The agent's participant attributes, every value a string, all set in one update per
+ * change. `session.config` is the source of truth; the others are for filtering.
+ */
+export interface SessionAttributes {
+  /**
+   * The whole SessionConfig as compact JSON.
+   */
+  'session.config': string;
+  'session.revision': string;
+  'session.id': string;
+  'session.type': ('text' | 'voice-ptt' | 'voice-vad') | 'none';
+  'session.state': 'idle' | 'active' | 'syncing' | 'ending' | 'error';
+  'session.turnDetection': 'server' | 'client' | 'none';
+  'session.muted': 'true' | 'false';
+  'session.pushToTalk': 'pressed' | 'released';
+  'session.protocol': '1';
+  /**
+   * The highest event seq sent (or given up); above the app's lastSeq means events were lost.
+   */
+  'session.seq': string;
+  /**
+   * LiveKit Agents' own agent state, in every update where the agent runs an AgentSession (protocol 2.3).
+   */
+  'lk.agent.state'?: 'initializing' | 'idle' | 'listening' | 'thinking' | 'speaking';
+}
+/**
  * The seed's `SessionSyncEvent`, plus a per-agent sequence number and the protocol version.
  */
 export interface SessionSyncEvent {

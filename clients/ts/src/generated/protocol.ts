@@ -108,6 +108,7 @@ export const ATTRIBUTES = {
   muted: 'session.muted',
   pushToTalk: 'session.pushToTalk',
   protocol: 'session.protocol',
+  seq: 'session.seq',
   requestedType: 'session.requestedType',
 } as const;
 

@@ -6,9 +6,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .methods import PROTOCOL_VERSION
-from .models import SessionConfig
+from .models import SessionConfig, SessionState, SessionType, TurnDetection
 
 ATTR_PREFIX = "session."
 ATTR_CONFIG = "session.config"
@@ -87,3 +90,40 @@ def encode_attributes(config: SessionConfig, *, ptt_pressed: bool) -> dict[str, 
 def published_session_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
     """The session's attributes as published (the event counter aside)."""
     return {k: v for k, v in attributes.items() if k.startswith(ATTR_PREFIX) and k != ATTR_SEQ}
+
+
+# The contract's description of what `encode_session` and the publisher's `session.seq`
+# write: the schema and the TypeScript types are made from it. The aliases are literals for
+# the type checker; a test holds them to the keys the agent publishes.
+class SessionAttributes(BaseModel):
+    """The agent's participant attributes, every value a string, all set in one update per
+    change. `session.config` is the source of truth; the others are for filtering."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="SessionAttributes")
+
+    config: str = Field(
+        alias="session.config", description="The whole SessionConfig as compact JSON."
+    )
+    revision: str = Field(alias="session.revision", pattern=r"^[0-9]+$")
+    id: str = Field(alias="session.id")
+    type: SessionType | Literal["none"] = Field(alias="session.type")
+    state: SessionState = Field(alias="session.state")
+    turn_detection: TurnDetection = Field(alias="session.turnDetection")
+    muted: Literal["true", "false"] = Field(alias="session.muted")
+    push_to_talk: Literal["pressed", "released"] = Field(alias="session.pushToTalk")
+    protocol: Literal["1"] = Field(alias="session.protocol")
+    seq: str = Field(
+        alias="session.seq",
+        pattern=r"^[0-9]+$",
+        description="The highest event seq sent (or given up); above the app's lastSeq means "
+        "events were lost.",
+    )
+    agent_state: Literal["initializing", "idle", "listening", "thinking", "speaking"] | None = (
+        Field(
+            default=None,
+            alias="lk.agent.state",
+            exclude_if=lambda value: value is None,
+            description="LiveKit Agents' own agent state, in every update where the agent runs "
+            "an AgentSession (protocol 2.3).",
+        )
+    )

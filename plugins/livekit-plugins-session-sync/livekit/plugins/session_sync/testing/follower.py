@@ -91,6 +91,25 @@ class SessionFollower(QuietListener):
     def revision(self) -> int | None:
         return None if self.session is None else int(self.session["revision"])
 
+    # -- commands -----------------------------------------------------------------------
+
+    async def call(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """A command by RPC, its result merged as the contract says (8.8): the reply can come
+        before the events the command caused, which are then applied by `seq` as they come
+        and never replace the newer session the reply carried. Raises `rtc.RpcError`."""
+        reply = await self.room.perform_rpc(
+            destination_identity=self.agent_identity,
+            method=method,
+            payload=json.dumps(dict(params or {})),
+            response_timeout=self._rpc_timeout,
+        )
+        result: dict[str, Any] = json.loads(reply)
+        if method == "session.snapshot":
+            self._on_snapshot(result)
+        elif method != "session.validate":
+            self._apply_session(result)
+        return result
+
     # -- RoomListener -------------------------------------------------------------------
 
     def on_data(self, sender: str | None, topic: str, payload: bytes) -> None:

@@ -29,7 +29,35 @@ def rpc_handler_deadline(response_timeout: float, max_round_trip_latency: float)
     return max(response_timeout - max_round_trip_latency, MIN_RPC_HANDLER_SECONDS)
 
 
+def as_received(err: rtc.RpcError) -> rtc.RpcError:
+    """The error as the caller's SDK hands it over: rebuilt from the wire, where an error with
+    no data (LiveKit's own, 1400-1505) carries `data == ""`, not `None`."""
+    return rtc.RpcError(err.code, err.message, err.data or "")
+
+
 async def perform_rpc(
+    caller: InMemoryRoom,
+    *,
+    destination_identity: str,
+    method: str,
+    payload: str,
+    response_timeout: float | None,
+    max_round_trip_latency: float | None,
+) -> str:
+    try:
+        return await _perform_rpc(
+            caller,
+            destination_identity=destination_identity,
+            method=method,
+            payload=payload,
+            response_timeout=response_timeout,
+            max_round_trip_latency=max_round_trip_latency,
+        )
+    except rtc.RpcError as err:
+        raise as_received(err) from None
+
+
+async def _perform_rpc(
     caller: InMemoryRoom,
     *,
     destination_identity: str,
