@@ -16,8 +16,10 @@ a directory named in the environment before the job processes start: they inheri
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,15 @@ _POLL_SECONDS = 0.2
 
 
 def prepare_handover_mark() -> None:
-    """Before the job processes start: a directory of this worker's own for the mark."""
-    if not os.environ.get(HANDOVER_DIR_ENV):
-        os.environ[HANDOVER_DIR_ENV] = tempfile.mkdtemp(prefix="session-sync-handover-")
+    """Before the job processes start: a directory of this worker's own for the mark.
+
+    Always a new one: a directory named in the environment the worker was started with
+    belongs to another worker (its parent's, or one started earlier from the same shell), and
+    a mark left there would hand on every session of this worker too.
+    """
+    directory = tempfile.mkdtemp(prefix="session-sync-handover-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ[HANDOVER_DIR_ENV] = directory
 
 
 def _mark_path() -> Path | None:

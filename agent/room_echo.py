@@ -1,4 +1,4 @@
-"""Waiting for the server to echo one of the agent's own attributes."""
+"""Waiting on the room: for the server to echo an attribute of the agent's, or for the link."""
 
 from __future__ import annotations
 
@@ -25,3 +25,23 @@ async def attribute_echoed(room: rtc.Room, key: str, value: str, *, timeout: flo
         return False
     finally:
         room.off("participant_attributes_changed", check)
+
+
+async def room_connected(room: rtc.Room, *, timeout: float) -> bool:
+    """Whether the room is connected, or reconnects within `timeout`: under load the SDK can be
+    resuming its link just as the job ends, and what is sent then is lost."""
+    if room.isconnected():
+        return True
+    reconnected = asyncio.Event()
+
+    def on_reconnected(*_: object) -> None:
+        reconnected.set()
+
+    room.on("reconnected", on_reconnected)
+    try:
+        await asyncio.wait_for(reconnected.wait(), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        room.off("reconnected", on_reconnected)
+    return room.isconnected()

@@ -30,7 +30,7 @@ from livekit.plugins.session_sync import (
 from .handover import HandoverServer, hand_over, handing_over, prepare_handover_mark
 from .heap import keep_heap
 from .load import OwnCpu, WorkerLoad
-from .room_echo import attribute_echoed
+from .room_echo import attribute_echoed, room_connected
 from .session import Prewarmed, SessionSyncAgent, build_session, start_session_sync
 from .session_type import choose_session_type
 from .settings import Settings, load_settings
@@ -143,6 +143,10 @@ def room_metadata_store(ctx: JobContext) -> RoomMetadataStore:
     return RoomMetadataStore(read=lambda: ctx.room.metadata, write=write)
 
 
+FINAL_STATE_TIMEOUT_SECONDS = 5.0
+"""How long a leaving agent waits for its link, then for the server to show its final state."""
+
+
 async def end_session_sync(ctx: JobContext) -> None:
     """The job is ending (its user did not return, or the worker is stopping): end the session,
     or hand it on when a `start` worker drains (agent/handover.py), and send its final state
@@ -150,16 +154,24 @@ async def end_session_sync(ctx: JobContext) -> None:
     it disconnects the room; shutdown callbacks run only after, when nothing can be sent."""
     sync = _running.pop(ctx.job.id, None)
     if sync is None:
+        logger.info("the job ends before its session started: nothing to end")
         return
     if handing_over() and sync.linked_identity in ctx.room.remote_participants:
-        await hand_over(sync)  # the worker is stopping: another agent continues the session
+        logger.info("the worker is stopping: handing the session on to another agent")
+        await hand_over(sync)
         return
-    if sync.config.state != "idle" and ctx.room.isconnected():
+    if sync.config.state != "idle" and not await room_connected(
+        ctx.room, timeout=FINAL_STATE_TIMEOUT_SECONDS
+    ):
+        logger.warning("the room is not connected: the session's end cannot be sent")
+    elif sync.config.state != "idle":
         try:
             await sync.request("session.end", trigger="agent_shutdown")
             # Once the room disconnects, an update still on its way is lost.
             revision = str(sync.config.revision)
-            if not await attribute_echoed(ctx.room, "session.revision", revision, timeout=5.0):
+            if not await attribute_echoed(
+                ctx.room, "session.revision", revision, timeout=FINAL_STATE_TIMEOUT_SECONDS
+            ):
                 logger.warning("the final session state may not have reached the room")
         except ProtocolError as e:
             logger.warning("could not end the session before leaving: %s", e.message)
