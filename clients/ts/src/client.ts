@@ -1,5 +1,5 @@
-import { ConnectionState, ParticipantKind, RoomEvent } from 'livekit-client';
-import type { Participant, RemoteParticipant, Room, RoomEventCallbacks } from 'livekit-client';
+import { ParticipantKind, RoomEvent } from 'livekit-client';
+import type { ConnectionState, Participant, RemoteParticipant, Room, RoomEventCallbacks } from 'livekit-client';
 
 import type { CommandResult, SessionSyncOptions } from './client-types.js';
 import { SessionSyncClientEvent } from './client-types.js';
@@ -7,36 +7,12 @@ import { SessionCommands } from './commands.js';
 import { isWireEvent, isWireSessionConfig, isWireSnapshot, isWireValidationResult, parseJson } from './decode.js';
 import { toSessionConfig, toSnapshot, toValidationResult } from './decode.js';
 import { SessionSyncError } from './errors.js';
-import { Backoff, sleep, worthRetrying } from './retry.js';
+import { sendCommand, whenAgentReady } from './send-command.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
+import { chooseAgent, connectionOf, liveRecordId } from './room-agent.js';
 import { SessionView } from './session-view.js';
-import type { AgentInfo, ConnectionStatus, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
-
-/** The `sessionId` of the live session record in the room's metadata (protocol 8.7), if any. */
-function liveRecordId(metadata: string | undefined): string | null {
-  if (!metadata || !metadata.trimStart().startsWith('{')) return null;
-  try {
-    const record = (JSON.parse(metadata) as { sessionSync?: { sessionId?: unknown } }).sessionSync;
-    return typeof record?.sessionId === 'string' ? record.sessionId : null;
-  } catch {
-    return null;
-  }
-}
-
-function connectionOf(state: ConnectionState | string): ConnectionStatus {
-  switch (state) {
-    case ConnectionState.Connected:
-      return 'connected';
-    case ConnectionState.Connecting:
-      return 'connecting';
-    case ConnectionState.Reconnecting:
-    case ConnectionState.SignalReconnecting:
-      return 'reconnecting';
-    default:
-      return 'disconnected';
-  }
-}
+import type { AgentInfo, SessionConfig, SessionSnapshot, SessionSyncEvent, SessionSyncState } from './types.js';
 
 /**
  * The agent's session in one LiveKit room, kept in step with the agent and with typed
@@ -145,30 +121,17 @@ export class SessionSync extends SessionCommands {
     if (!agent) {
       throw new SessionSyncError(method, 'no_agent', 'no agent participant in the room');
     }
+    const { responseTimeout, retryWindow } = this.options;
     const payload = JSON.stringify(params ?? {});
-    const backoff = new Backoff(Date.now() + this.options.retryWindow);
     let response: string;
-    for (;;) {
-      try {
-        response = await this.room.localParticipant.performRpc({
-          destinationIdentity: agent.identity,
-          method,
-          payload,
-          responseTimeout: this.options.responseTimeout,
-        });
-        break;
-      } catch (err) {
-        const error = SessionSyncError.fromRpc(method, err);
-        const delay = worthRetrying(error) && !this.disposed ? backoff.next() : null;
-        const back = delay === null ? null : await sleep(delay).then(() => this.agentReachable(backoff.remaining));
-        if (back) {
-          agent = back;
-          continue;
-        }
-        // The command may have run: read the session again rather than guess.
-        if (error.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
-        throw error;
-      }
+    try {
+      const send = { room: this.room, method, payload, responseTimeout, retryWindow };
+      const agentReachable = (ms: number) => this.agentReachable(ms);
+      ({ response, agent } = await sendCommand({ ...send, stopped: () => this.disposed, agentReachable }, agent));
+    } catch (err) {
+      // The command may have run: read the session again rather than guess.
+      if (err instanceof SessionSyncError && err.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
+      throw err;
     }
     const result = parseJson(response);
     if (method === 'session.snapshot') {
@@ -190,20 +153,11 @@ export class SessionSync extends SessionCommands {
   /** The agent followed, once this client's link is up and it follows one; null after `ms`. */
   private agentReachable(ms: number): Promise<AgentInfo | null> {
     const ready = () => (!this.disposed && this.view.state.connection === 'connected' ? this.view.state.agent : null);
-    if (ready() || this.disposed) return Promise.resolve(ready());
-    return new Promise((resolve) => {
-      const done = (agent: AgentInfo | null) => {
-        clearTimeout(timer);
-        this.off(SessionSyncClientEvent.StateChanged, check);
-        resolve(agent);
-      };
-      const check = () => {
-        const agent = ready();
-        if (agent) done(agent);
-      };
-      const timer = setTimeout(() => done(null), ms);
+    if (this.disposed) return Promise.resolve(null);
+    return whenAgentReady(ready, (check) => {
       this.on(SessionSyncClientEvent.StateChanged, check);
-    });
+      return () => this.off(SessionSyncClientEvent.StateChanged, check);
+    }, ms);
   }
 
   /** Ask the agent for a snapshot now (also done on every gap, reconnect and new agent). */
@@ -320,21 +274,8 @@ export class SessionSync extends SessionCommands {
   // -- the agent participant ------------------------------------------------------------
 
   private selectAgent(): void {
-    const agents = [...this.room.remoteParticipants.values()].filter(
-      (p) =>
-        p.kind === ParticipantKind.AGENT &&
-        (this.options.agentIdentity === undefined || p.identity === this.options.agentIdentity),
-    );
-    const current = this.view.state.agent;
-    const stillHere = current && agents.find((p) => p.identity === current.identity && p.sid === current.sid);
-    if (stillHere && ATTRIBUTES.protocol in (stillHere.attributes ?? {})) return;
-    const chosen = agents.find((p) => ATTRIBUTES.protocol in (p.attributes ?? {})) ?? stillHere ?? agents[0];
-    if (!chosen) {
-      if (current) this.setAgent(null);
-      return;
-    }
-    if (current && chosen.identity === current.identity && chosen.sid === current.sid) return;
-    this.setAgent(chosen);
+    // `setAgent` keeps the agent followed when it is the one chosen.
+    this.setAgent(chooseAgent(this.room.remoteParticipants.values(), this.view.state.agent, this.options.agentIdentity));
   }
 
   private setAgent(participant: RemoteParticipant | null): void {
