@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from . import metrics
 from .log import logger
 from .models import SessionConfig
 from .protocol import SessionEncoder
@@ -43,6 +44,13 @@ class SessionCheck:
         published = {**self._room.local_attributes(), **self._publisher.unsent_attributes()}
         room = (self._room.connection_state, self._room.name)
         return Observation.of(room, published, self._turns.observe())
+
+
+def report_inconsistencies(verdict: Verdict) -> None:
+    """Count and log each inconsistency a check found."""
+    for item in verdict.inconsistencies:
+        metrics.INCONSISTENCIES.labels(item.check).inc()
+        logger.warning("session inconsistency: %s", item.message, extra={"check": item.check})
 
 
 async def check_periodically(

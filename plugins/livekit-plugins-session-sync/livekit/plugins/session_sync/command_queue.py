@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from .log import logger
-from .protocol import CommandResult, ErrorCode, ProtocolError
+from .protocol import CommandResult, ErrorCode, ProtocolError, decode_params
 from .transitions import Incoming
+from .turn_taking import PressGuard
 
 RunLocked = Callable[[Incoming, str, int | None], Awaitable[CommandResult]]
 """Runs a command under the owner's lock: (command, trigger, push-to-talk press or None)."""
@@ -64,3 +65,15 @@ class CommandQueue:
         exc = None if task.cancelled() else task.exception()  # the caller may have gone
         if exc is not None and not isinstance(exc, ProtocolError):
             logger.error("session-sync command %s failed", task.get_name(), exc_info=exc)
+
+
+def end_stuck_press(queue: CommandQueue, guard: PressGuard, press: int) -> None:
+    """End a press held too long, through the pending limit like any command; the task's
+    error, if any, is logged. When the queue is full the press still ends, a little later."""
+    try:
+        queue.submit(decode_params("session.ptt_end", {}), "ptt_max_duration", press=press)
+    except ProtocolError as e:
+        if e.code is ErrorCode.BUSY:
+            guard.retry(press, 0.5)
+        else:
+            logger.warning("could not end a stuck push-to-talk press: %s", e.message)

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from . import metrics
 from .agent_state import AgentStateSource
-from .checking import SessionCheck, check_periodically
-from .command_queue import CommandQueue
+from .announcing import StateAnnouncer
+from .checking import SessionCheck, check_periodically, report_inconsistencies
+from .closing import SessionCloser
+from .command_queue import CommandQueue, end_stuck_press
 from .inbound import CommandGate
 from .log import logger
 from .models import RoomConfig, SessionConfig, SessionType, utc_now
@@ -38,7 +39,6 @@ from .protocol import (
     Command,
     CommandResult,
     ErrorCode,
-    EventType,
     ProtocolError,
     SessionEncoder,
     Snapshot,
@@ -87,15 +87,25 @@ class SessionSynchronizer:
         self._summaries = SessionSummaries()
         self._gate = CommandGate(room, self, self._publisher, self._opts, linked=linked_identity)
         self._timer: asyncio.Task[None] | None = None
-        self._press_guard = PressGuard(self._opts.max_press_seconds, self._release_stuck_press)
+        self._press_guard = PressGuard(self._opts.max_press_seconds, self._end_stuck_press)
         self._keeper = (
             RecordKeeper(store, io_timeout=self._opts.io_timeout) if store is not None else None
         )
         self._encoder = SessionEncoder()
         self._check = SessionCheck(room, self._publisher, self._turns, self._encoder)
+        self._announce = StateAnnouncer(self._publisher, self._encoder, self._turns)
+        self._closer = SessionCloser(
+            self._queue,
+            self._gate,
+            self._press_guard,
+            self._turns,
+            self._keeper,
+            self._summaries,
+            self._publisher,
+            running_grace=2 * self._opts.io_timeout,
+        )
         self._started = False
         self._closed = False
-        self._closing: asyncio.Future[None] | None = None
 
     # -- public surface -------------------------------------------------------------------
 
@@ -124,7 +134,7 @@ class SessionSynchronizer:
         return self._gate.linked
 
     def snapshot(self) -> Snapshot:
-        return self._state.snapshot(seq=self._publisher.seq)
+        return self._announce.snapshot(self._state)
 
     def on_event(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every event as it is emitted. Returns the function that stops it."""
@@ -157,7 +167,7 @@ class SessionSynchronizer:
             lambda: self._state.sync_enabled,
             initial_delay=self._opts.initial_sync_delay,
             interval=self._opts.validation_interval,
-            after_pass=self._announce_state_early,
+            after_pass=self._announce.announce_early,
         )
         self._timer = asyncio.create_task(periodic, name="session-sync-validation")
         if resumed is None and session_type is not None:
@@ -200,38 +210,8 @@ class SessionSynchronizer:
         """Stop: running commands finish (briefly), then the microphone goes off, whatever
         the session was doing, even when this call is cancelled; then what is queued is sent.
         A second call returns once the first is done."""
-        if self._closing is not None:
-            await asyncio.shield(self._closing)
-            return
-        self._closing = asyncio.get_running_loop().create_future()
-        try:
-            await self._close()
-        finally:
-            self._closing.set_result(None)
-
-    async def _close(self) -> None:
         self._closed = True
-        self._queue.close()
-        self._gate.close()
-        self._press_guard.cancel()
-        if self._timer is not None:
-            self._timer.cancel()
-        try:
-            # Commands already running finish; those still waiting are refused with a reply.
-            running = self._queue.tasks | self._gate.tasks
-            if running:
-                await asyncio.wait(running, timeout=2 * self._opts.io_timeout)
-        finally:
-            tasks = [*self._gate.tasks, *self._queue.tasks, *([self._timer] if self._timer else [])]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            # Nothing can change the turn-taking any more: nobody is left to listen for.
-            await self._turns.silence(cancel_press=self.ptt_pressed, trigger="agent_closed")
-        if self._keeper is not None:
-            await self._keeper.aclose()
-        self._summaries.closing("agent_closed")
-        await self._publisher.aclose()
+        await self._closer.aclose(self._timer, lambda: self.ptt_pressed)
 
     async def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, trigger: str | None = None
@@ -267,11 +247,8 @@ class SessionSynchronizer:
         async with self._lock:
             if self._closed:
                 raise ProtocolError(ErrorCode.UNAVAILABLE, "the agent is shutting down")
-            if press is not None:
-                if not self._state.ptt_pressed or press != self._press_guard.press:
-                    return self.config  # released, or a newer press with its own guard
-                held = self._opts.max_press_seconds
-                logger.warning("push-to-talk held for %.0f s; ending the press", held)
+            if press is not None and not self._press_guard.expired(press, self._state.ptt_pressed):
+                return self.config  # released, or a newer press with its own guard
             return await self._execute_locked(command, trigger)
 
     async def _execute_locked(self, incoming: Incoming, trigger: str) -> CommandResult:
@@ -333,13 +310,11 @@ class SessionSynchronizer:
                 case Silence(cancel_press=cancel_press):
                     await self._turns.silence(cancel_press=cancel_press, trigger=trigger)
                 case Emit(event=event, trigger=own_trigger, detail=detail):
-                    self._emit(event, own_trigger or trigger, detail=detail)
+                    self._announce.emit(self._state, event, own_trigger or trigger, detail=detail)
                 case Republish():
-                    self._publish_attributes()
-                case SendSnapshot(destination=None):
-                    self._publisher.broadcast(self.snapshot())
-                case SendSnapshot(destination=str(destination)):
-                    self._publisher.reply(self.snapshot(), destination)
+                    self._announce.publish_attributes(self._state)
+                case SendSnapshot(destination=destination):
+                    self._announce.send_snapshot(self._state, destination)
 
     # -- the one writer -------------------------------------------------------------------
 
@@ -352,34 +327,12 @@ class SessionSynchronizer:
         self._press_guard.follow(before.ptt_pressed, self._state.ptt_pressed)
         self._summaries.committed(self._state.config, trigger)
         if commit.changes is not None:
-            self._publish_attributes()
+            self._announce.publish_attributes(self._state)
         if commit.event is not None:
-            self._emit(commit.event, trigger, detail=commit.detail)
+            self._announce.emit(self._state, commit.event, trigger, detail=commit.detail)
 
-    def _publish_attributes(self) -> None:
-        state = self._state  # encoded once per revision: the event and validation reuse it
-        self._publisher.publish_attributes(
-            self._encoder.encode(state.config, ptt_pressed=state.ptt_pressed).attributes
-        )
-
-    def _emit(
-        self, event: EventType, trigger: str, *, detail: str | None = None, quiet: bool = False
-    ) -> None:
-        session = self._encoder.encode(self.config, ptt_pressed=self.ptt_pressed)
-        self._publisher.emit(
-            event, trigger, session=session, seen=self._turns.observe(), detail=detail, quiet=quiet
-        )
-
-    def _release_stuck_press(self, press: int) -> None:
-        # Through the pending limit like any command; the task's error, if any, is logged.
-        command = decode_params("session.ptt_end", {})
-        try:
-            self._queue.submit(command, "ptt_max_duration", press=press)
-        except ProtocolError as e:
-            if e.code is ErrorCode.BUSY:
-                self._press_guard.retry(press, 0.5)  # the press must still end
-            else:
-                logger.warning("could not end a stuck push-to-talk press: %s", e.message)
+    def _end_stuck_press(self, press: int) -> None:
+        end_stuck_press(self._queue, self._press_guard, press)
 
     async def _apply_turn_taking(self, wanted: TurnTakingTarget, trigger: str) -> None:
         try:
@@ -401,20 +354,18 @@ class SessionSynchronizer:
         verdict = self.validate()
         if verdict.is_valid:
             return verdict
-        for item in verdict.inconsistencies:
-            metrics.INCONSISTENCIES.labels(item.check).inc()
-            logger.warning("session inconsistency: %s", item.message, extra={"check": item.check})
+        report_inconsistencies(verdict)
         await self._run(plan_correction(self._state, verdict, trigger, now=utc_now()), trigger)
         self._summaries.tally.validated(len(verdict.inconsistencies))
         if announce_state:
-            self._emit("session_state_sync", trigger)
+            self._announce.emit(self._state, "session_state_sync", trigger)
         return verdict
 
     async def _sync(self, trigger: str) -> SessionConfig:
         verdict = await self._validate_and_correct(trigger, announce_state=False)
         if verdict.is_valid:
             await self._commit(Commit({"last_sync_at": utc_now()}, event=None), trigger)
-        self._emit("session_state_sync", trigger)
+        self._announce.emit(self._state, "session_state_sync", trigger)
         return self.config
 
     async def _periodic_check(self, trigger: str) -> None:
@@ -426,9 +377,4 @@ class SessionSynchronizer:
                 and self._opts.announce_clean_passes
                 and self._room.connection_state == "connected"
             ):
-                self._emit("session_state_sync", trigger, quiet=True)
-
-    def _announce_state_early(self, passes: int) -> None:
-        # For a page that joined as the agent set its attributes (docs/protocol.md 2.3).
-        if passes < 2:
-            self._publisher.announce_state()
+                self._announce.emit(self._state, "session_state_sync", trigger, quiet=True)

@@ -136,6 +136,14 @@ class PressGuard:
             loop = asyncio.get_running_loop()
             self._handle = loop.call_later(seconds, self._expire, press)
 
+    def expired(self, press: int, pressed: bool) -> bool:
+        """Whether `press`, whose time ran out, is still the one held (not released, nor a
+        newer press with its own guard); logs that it is ending."""
+        if not pressed or press != self.press:
+            return False
+        logger.warning("push-to-talk held for %.0f s; ending the press", self._seconds)
+        return True
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
