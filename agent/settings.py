@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import MutableMapping
 from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
 
 from pydantic import (
     Field,
@@ -27,7 +26,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livekit.plugins.session_sync import SessionType, SyncOptions
 
+from . import model_choice
 from .heap import HeapOptions
+from .model_choice import INFERENCE_STT, INFERENCE_TTS, model_or_none
+from .model_choice import LOCAL as LOCAL
 from .settings_messages import SettingsError as SettingsError
 from .settings_messages import describe_errors, env_name, literal_choices
 
@@ -38,16 +40,7 @@ JobExecutor = Literal["process", "thread"]
 InterruptionDetection = Literal["adaptive", "vad"]
 DrainAction = Literal["hand_over", "end"]
 
-DISABLED = "none"
-"""The value that turns off STT_MODEL, TTS_MODEL or LLM_MODEL."""
-LOCAL = "local"
-"""STT_MODEL / TTS_MODEL: the models that run on this machine (pocketsphinx, espeak-ng)."""
-INFERENCE_STT = "deepgram/nova-3"
-INFERENCE_TTS = "cartesia/sonic-3"
-
 URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
-CLOUD_DOMAINS = (".livekit.cloud", ".livekit.run")
-"""Hosts of LiveKit Cloud, as livekit-agents recognises them (`utils.misc.is_cloud`)."""
 JOBS_PER_CPU = 2
 """The default capacity: a voice job with local speech-to-text takes about half a core while
 its user speaks (docs/self-hosted.md), so two per core keep a small machine responsive."""
@@ -221,20 +214,7 @@ class Settings(BaseSettings):
     @field_validator("llm_model", "stt_model", "tts_model", mode="before")
     @classmethod
     def _model_or_none(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            speech = info.field_name in ("stt_model", "tts_model")
-            if value.lower() == DISABLED:
-                # For speech, "none" (off) differs from unset (the default for these keys).
-                return DISABLED if speech else None
-            if speech and value.lower() == LOCAL:
-                return LOCAL
-            if not value or any(ch.isspace() for ch in value):
-                raise ValueError(
-                    ("use local, " if speech else "use ")
-                    + "a LiveKit Inference model such as provider/model, or none to disable"
-                )
-        return value
+        return model_or_none(value, speech=info.field_name in ("stt_model", "tts_model"))
 
     @model_validator(mode="after")
     def _check_credentials_pair(self) -> Settings:
@@ -280,8 +260,7 @@ class Settings(BaseSettings):
     @property
     def is_livekit_cloud(self) -> bool:
         """LIVEKIT_URL is a LiveKit Cloud project (a *.livekit.cloud host)."""
-        host = urlparse(self.livekit_url or "").hostname or ""
-        return host.endswith(CLOUD_DOMAINS)
+        return model_choice.is_cloud_url(self.livekit_url)
 
     @property
     def on_livekit_cloud(self) -> bool:
@@ -290,23 +269,17 @@ class Settings(BaseSettings):
 
     def where(self) -> str:
         """Why the defaults are what they are, in words, for the start-up line."""
-        if self.on_livekit_cloud:
-            return f"LIVEKIT_URL {self.livekit_url} is LiveKit Cloud and the keys are set"
-        if self.livekit_url is None:
-            return "no LIVEKIT_URL"
-        if self.is_livekit_cloud:
-            return f"LIVEKIT_URL {self.livekit_url} is LiveKit Cloud but no keys are set"
-        return f"LIVEKIT_URL {self.livekit_url} is a self-hosted server, not LiveKit Cloud"
+        return model_choice.where(self)
 
     @property
     def effective_stt_model(self) -> str | None:
         """The speech-to-text in use: local, a LiveKit Inference model, or None (off)."""
-        return _effective(self.stt_model, INFERENCE_STT, self.on_livekit_cloud)
+        return model_choice.effective_model(self.stt_model, INFERENCE_STT, self.on_livekit_cloud)
 
     @property
     def effective_tts_model(self) -> str | None:
         """The text-to-speech in use: local, a LiveKit Inference model, or None (off)."""
-        return _effective(self.tts_model, INFERENCE_TTS, self.on_livekit_cloud)
+        return model_choice.effective_model(self.tts_model, INFERENCE_TTS, self.on_livekit_cloud)
 
     @property
     def effective_interruption_detection(self) -> InterruptionDetection | None:
@@ -329,43 +302,7 @@ class Settings(BaseSettings):
 
     def startup_warnings(self) -> list[str]:
         """Problems that do not stop the worker but are worth logging at start-up."""
-        warnings: list[str] = []
-        if self.has_livekit_credentials:
-            if self.livekit_url is not None and not self.is_livekit_cloud:
-                chosen = [
-                    f"{name}={model}"
-                    for name, model in (
-                        ("LLM_MODEL", self.llm_model),
-                        ("STT_MODEL", self.effective_stt_model),
-                        ("TTS_MODEL", self.effective_tts_model),
-                    )
-                    if model not in (None, LOCAL)
-                ]
-                if self.interruption_detection == "adaptive":
-                    chosen.append("INTERRUPTION_DETECTION=adaptive")
-                if chosen:
-                    warnings.append(
-                        f"{', '.join(chosen)}: runs on LiveKit Cloud "
-                        "(agent-gateway.livekit.cloud), which accepts only a LiveKit Cloud "
-                        "project's keys, while LIVEKIT_URL is a self-hosted server"
-                    )
-            return warnings
-        if self.llm_model is not None:
-            warnings.append(
-                "LLM_MODEL uses LiveKit Inference, which needs LIVEKIT_API_KEY and "
-                "LIVEKIT_API_SECRET; without them every reply fails (unset LLM_MODEL to use "
-                "the built-in offline responder)"
-            )
-        for name, model in (
-            ("STT_MODEL", self.effective_stt_model),
-            ("TTS_MODEL", self.effective_tts_model),
-        ):
-            if model not in (None, LOCAL):
-                warnings.append(
-                    f"{name}={model} uses LiveKit Inference, which needs LIVEKIT_API_KEY and "
-                    f"LIVEKIT_API_SECRET; without them it fails ({name}=local runs here)"
-                )
-        return warnings
+        return model_choice.startup_warnings(self)
 
     def export_livekit_env(self, environ: MutableMapping[str, str] | None = None) -> list[str]:
         """Copy LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET into ``environ``.
@@ -390,12 +327,6 @@ class Settings(BaseSettings):
     def env_names(cls) -> tuple[str, ...]:
         """The environment variable of every field, in declaration order."""
         return tuple(env_name(field) for field in cls.model_fields)
-
-
-def _effective(value: str | None, inference_default: str, on_cloud: bool) -> str | None:
-    if value is None:
-        return inference_default if on_cloud else LOCAL
-    return None if value == DISABLED else value
 
 
 def load_settings(**overrides: Any) -> Settings:
