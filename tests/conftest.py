@@ -1,6 +1,31 @@
 """Shared by every suite: `--wire-samples DIR` records what the agent sends (see
 support/wire_samples.py)."""
 
+import os
+import sys
+
+import pytest
+
 from support.wire_samples import pytest_addoption as pytest_addoption
 from support.wire_samples import pytest_configure as pytest_configure
-from support.wire_samples import pytest_unconfigure as pytest_unconfigure
+from support.wire_samples import pytest_unconfigure as wire_samples_unconfigure
+
+_exit_status: int | None = None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Everything is reported: leave with pytest's own status, skipping the interpreter's
+    finalisation. There, the livekit FFI's native runtime can still call back into Python
+    as it is torn down and abort the process (a Rust panic that cannot unwind, exit 134),
+    which would turn a green run red after the last test has passed."""
+    wire_samples_unconfigure(config)
+    if _exit_status is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status)
