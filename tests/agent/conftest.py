@@ -11,6 +11,7 @@ from livekit.plugins import silero
 from agent.console import ConsoleAgent, show_voice_turns
 from agent.console_commands import ConsoleCommands
 from agent.console_mic import ConsoleMicrophone, console_speaker
+from agent.handover import HANDOVER_DIR_ENV
 from agent.session import SessionSyncAgent, build_session, start_session_sync
 from agent.session_type import ChosenType
 from agent.settings import Settings, load_settings
@@ -26,6 +27,15 @@ WORDS = {1: "secret words", 2: "hello there", 3: "switch me"}
 @pytest.fixture(scope="session")
 def vad() -> silero.VAD:
     return silero.VAD.load()
+
+
+@pytest.fixture(autouse=True)
+def no_worker_directories_left_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker built in this process (`main`, `build_server`) names its hand-over mark
+    directory in the environment: undone after each test, so that the workers later tests
+    start do not inherit this process's."""
+    monkeypatch.setenv(HANDOVER_DIR_ENV, "")
+    monkeypatch.delenv(HANDOVER_DIR_ENV)
 
 
 @pytest.fixture
