@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from livekit.plugins.session_sync import LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
 from support.livekit_server import new_room_name
-from tests.e2e.app import App, dispatch, join_app
+from tests.e2e.app import App, agent_in_room_other_than, dispatch, join_app
 from tests.e2e.cluster.harness import (
     AgentTimeline,
     Cluster,
@@ -44,7 +44,6 @@ from tests.e2e.cluster.harness import (
     running_dispatcher,
     start_worker,
 )
-from tests.e2e.test_restart import agent_in_room_other_than
 from tests.e2e.worker import Worker
 
 AGENT = "session-sync-bench-failover"

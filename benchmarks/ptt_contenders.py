@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from livekit import rtc
-from livekit.agents import NOT_GIVEN, Agent, AgentSession, NotGivenOr, llm, stt, utils, vad
-from livekit.agents.language import LanguageCode
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.agents import Agent, AgentSession, llm, stt, vad
 from livekit.agents.voice.events import UserInputTranscribedEvent
 
 from agent.session import SessionSyncAgent, build_session, start_session_sync
@@ -21,6 +19,7 @@ from agent.speech_models import LoadedModels, TurnDetectorPlan
 from livekit.plugins.session_sync import SessionType
 from livekit.plugins.session_sync.testing import InMemoryServer, SessionSyncClient
 from support.fakes import EchoLLM, FakeMicrophone, SilentTTS, TimedAudioOutput, frame_tag
+from support.streaming_stt import StreamingOnlySTT, final_transcript
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -206,34 +205,13 @@ async def open_ours(
     return Contender(name, session, mic, stamps, press, release, closers)
 
 
-class PromptSTT(stt.STT[Any]):
+class PromptSTT(StreamingOnlySTT):
     """The lower bound: a streaming STT that gives the final transcript of a tagged
     utterance on its first frame, so a release always finds it final."""
 
     def __init__(self, words: dict[int, str]) -> None:
-        super().__init__(
-            capabilities=stt.STTCapabilities(
-                streaming=True, interim_results=False, manual_flush=False
-            )
-        )
+        super().__init__(_PromptStream, interim_results=False, manual_flush=False)
         self.words = words
-
-    async def _recognize_impl(
-        self,
-        buffer: utils.AudioBuffer,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions,
-    ) -> stt.SpeechEvent:
-        raise NotImplementedError
-
-    def stream(
-        self,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-    ) -> stt.RecognizeStream:
-        return _PromptStream(stt=self, conn_options=conn_options)
 
 
 class _PromptStream(stt.RecognizeStream):
@@ -246,12 +224,5 @@ class _PromptStream(stt.RecognizeStream):
                 continue
             tag = frame_tag(item)
             if tag and tag != last and tag in owner.words:
-                self._event_ch.send_nowait(
-                    stt.SpeechEvent(
-                        type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-                        alternatives=[
-                            stt.SpeechData(language=LanguageCode("en"), text=owner.words[tag])
-                        ],
-                    )
-                )
+                self._event_ch.send_nowait(final_transcript(owner.words[tag]))
             last = tag

@@ -27,13 +27,14 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import NOT_GIVEN, NotGivenOr, stt, utils
-from livekit.agents.language import LanguageCode
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.agents import stt, utils
+from livekit.agents.stt import SpeechEvent
+from livekit.agents.types import APIConnectOptions
+
+from support.streaming_stt import StreamingOnlySTT, transcript
 
 SPEECH_PEAK = 300
 """A frame whose loudest sample passes this (of 32767) is speech."""
@@ -49,15 +50,11 @@ class CloudTimings:
     """Silence after speech that ends an utterance with a final result."""
 
 
-class CloudSTT(stt.STT[Any]):
+class CloudSTT(StreamingOnlySTT):
     """`finalize=True`: the variant with Deepgram's `Finalize` (declares `manual_flush`)."""
 
     def __init__(self, *, finalize: bool, timings: CloudTimings | None = None) -> None:
-        super().__init__(
-            capabilities=stt.STTCapabilities(
-                streaming=True, interim_results=True, manual_flush=finalize
-            )
-        )
+        super().__init__(_CloudStream, interim_results=True, manual_flush=finalize)
         self.timings = timings or CloudTimings()
         self.script: deque[str] = deque()
         """The words of the next utterances, in order: what the recognition would find."""
@@ -66,23 +63,6 @@ class CloudSTT(stt.STT[Any]):
     def label(self) -> str:
         return "cloud model (Finalize)" if self.capabilities.manual_flush else "cloud model"
 
-    async def _recognize_impl(
-        self,
-        buffer: utils.AudioBuffer,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions,
-    ) -> stt.SpeechEvent:
-        raise NotImplementedError("a streaming-only recogniser")
-
-    def stream(
-        self,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-    ) -> stt.RecognizeStream:
-        return _CloudStream(self, conn_options=conn_options)
-
 
 def _is_speech(frame: rtc.AudioFrame) -> bool:
     samples = np.frombuffer(frame.data, dtype=np.int16)
@@ -90,10 +70,10 @@ def _is_speech(frame: rtc.AudioFrame) -> bool:
 
 
 class _CloudStream(stt.RecognizeStream):
-    def __init__(self, owner: CloudSTT, *, conn_options: APIConnectOptions) -> None:
-        super().__init__(stt=owner, conn_options=conn_options)
-        self._owner = owner
-        self._outbox = utils.aio.Chan[tuple[float, stt.SpeechEvent]]()
+    def __init__(self, *, stt: CloudSTT, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=stt, conn_options=conn_options)
+        self._owner = stt
+        self._outbox: utils.aio.Chan[tuple[float, SpeechEvent]] = utils.aio.Chan()
         self._words: list[str] | None = None  # the utterance under way
         self._speech = 0.0
         self._silence = 0.0
@@ -143,9 +123,7 @@ class _CloudStream(stt.RecognizeStream):
             self._result(stt.SpeechEventType.FINAL_TRANSCRIPT, " ".join(words or []))
 
     def _result(self, kind: stt.SpeechEventType, text: str) -> None:
-        event = stt.SpeechEvent(
-            type=kind, alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)]
-        )
+        event = transcript(kind, text)
         self._outbox.send_nowait((time.monotonic() + self._owner.timings.result_latency, event))
 
     async def _send(self) -> None:

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 from livekit.agents import NOT_GIVEN, NotGivenOr, llm, stt, tts, utils, vad
-from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import io
+
+from support.streaming_stt import StreamingOnlySTT, final_transcript
 
 SAMPLE_RATE = 16000
 FRAME_MS = 20
@@ -36,34 +37,13 @@ def frame_tag(frame: rtc.AudioFrame) -> int:
     return int(np.frombuffer(frame.data, dtype=np.int16)[0])
 
 
-class TaggedSTT(stt.STT[Any]):
+class TaggedSTT(StreamingOnlySTT):
     """Streaming STT that can flush on demand; transcribes each tag to its words."""
 
     def __init__(self, words: dict[int, str]) -> None:
-        super().__init__(
-            capabilities=stt.STTCapabilities(
-                streaming=True, interim_results=False, manual_flush=True
-            )
-        )
+        super().__init__(_TaggedStream, interim_results=False, manual_flush=True)
         self.words = words
         self.heard: list[int] = []
-
-    async def _recognize_impl(
-        self,
-        buffer: utils.AudioBuffer,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions,
-    ) -> stt.SpeechEvent:
-        raise NotImplementedError
-
-    def stream(
-        self,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-    ) -> stt.RecognizeStream:
-        return _TaggedStream(stt=self, conn_options=conn_options)
 
 
 class _TaggedStream(stt.RecognizeStream):
@@ -76,12 +56,7 @@ class _TaggedStream(stt.RecognizeStream):
                 text = " ".join(owner.words[t] for t in tags if t in owner.words)
                 tags.clear()
                 # An empty final still answers the flush, as real STTs do.
-                self._event_ch.send_nowait(
-                    stt.SpeechEvent(
-                        type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-                        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
-                    )
-                )
+                self._event_ch.send_nowait(final_transcript(text))
                 continue
             tag = frame_tag(item)
             owner.heard.append(tag)
@@ -107,10 +82,7 @@ class FixedSTT(stt.STT[Any]):
         language: NotGivenOr[str] = NOT_GIVEN,
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
-        return stt.SpeechEvent(
-            type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            alternatives=[stt.SpeechData(language=LanguageCode("en"), text=self.transcript)],
-        )
+        return final_transcript(self.transcript)
 
 
 class LateVAD(vad.VAD):

@@ -6,10 +6,11 @@ that waits for it shows plainly, even on a loaded machine."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from livekit import rtc
 from livekit.plugins import silero
 
 from agent.hearing import PressHearing
@@ -57,25 +58,40 @@ async def _replies(worker: Worker, count: int, *, message: str) -> None:
     )
 
 
+async def _press(worker: Worker, frames: Sequence[rtc.AudioFrame], *, pause: float = 0.0) -> float:
+    """Press, play `frames`, wait `pause` of silence and release; gives the release's time."""
+    await worker.client.call("session.ptt_start")
+    await worker.mic.play(frames)
+    if pause:
+        await worker.mic.silence(pause)
+    released = time.monotonic()
+    await worker.client.call("session.ptt_end")
+    return released
+
+
+def _answered_at_once(released: float) -> None:
+    answered_after = time.monotonic() - released
+    assert answered_after < WAITED_FOR_THE_TIMEOUT, (
+        f"the reply came {answered_after:.1f} s after the release: it waited for the "
+        f"{TRANSCRIPT_TIMEOUT:.0f} s transcript timeout"
+    )
+
+
+def _user_turns(worker: Worker) -> list[str | None]:
+    return [m.text_content for m in worker.session.history.messages() if m.role == "user"]
+
+
 @pytest.mark.parametrize("pause", [0.3, 3.0])
 @pytest.mark.parametrize("kind", RECOGNISERS)
 async def test_release_after_a_pause_is_answered_long_before_the_transcript_timeout(
     make_worker: Any, recogniser: Any, kind: str, pause: float
 ) -> None:
     worker = await _voice_ptt(make_worker, recogniser, kind, "how are you doing")
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("how are you doing"))
     # After 0.3 s the utterance is still open; after 3 s every word is long final.
-    await worker.mic.silence(pause)
-    released = time.monotonic()
-    await worker.client.call("session.ptt_end")
+    released = await _press(worker, spoken("how are you doing"), pause=pause)
     await _replies(worker, 1, message="the reply to the press")
-    answered_after = time.monotonic() - released
+    _answered_at_once(released)
     assert worker.llm.user_texts() == ["how are you doing"]
-    assert answered_after < WAITED_FOR_THE_TIMEOUT, (
-        f"the reply came {answered_after:.1f} s after the release: it waited for the "
-        f"{TRANSCRIPT_TIMEOUT:.0f} s transcript timeout"
-    )
 
 
 @pytest.mark.parametrize("kind", RECOGNISERS)
@@ -83,9 +99,7 @@ async def test_release_the_instant_the_words_end_keeps_every_word(
     make_worker: Any, recogniser: Any, kind: str
 ) -> None:
     worker = await _voice_ptt(make_worker, recogniser, kind, "nice to meet you")
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("nice to meet you"))
-    await worker.client.call("session.ptt_end")  # the utterance is still open
+    await _press(worker, spoken("nice to meet you"))  # the utterance is still open
     await _replies(worker, 1, message="the reply to the press")
     assert worker.llm.user_texts() == ["nice to meet you"]
 
@@ -95,13 +109,10 @@ async def test_release_mid_word_keeps_the_words_the_recogniser_gives(
     make_worker: Any, recogniser: Any, kind: str
 ) -> None:
     worker = await _voice_ptt(make_worker, recogniser, kind, "what can you do")
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(cut_mid_word("what can you do"))
-    released = time.monotonic()
-    await worker.client.call("session.ptt_end")
+    released = await _press(worker, cut_mid_word("what can you do"))
     await _replies(worker, 1, message="the reply to the press")
+    _answered_at_once(released)
     assert worker.llm.user_texts() == ["what can you do"]
-    assert time.monotonic() - released < WAITED_FOR_THE_TIMEOUT
 
 
 async def test_two_utterances_in_one_press_are_one_turn(make_worker: Any, recogniser: Any) -> None:
@@ -127,17 +138,13 @@ async def test_press_with_no_speech_commits_nothing_and_gets_no_reply(
     await worker.client.call("session.ptt_end")
     await worker.mic.silence(1.5)
     assert worker.llm.prompts == []
-    assert [m for m in worker.session.history.messages() if m.role == "user"] == []
+    assert _user_turns(worker) == []
 
     # The next press is heard and answered at once: nothing was left waiting.
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("how are you doing"))
-    await worker.mic.silence(0.5)
-    released = time.monotonic()
-    await worker.client.call("session.ptt_end")
+    released = await _press(worker, spoken("how are you doing"), pause=0.5)
     await _replies(worker, 1, message="the reply to the second press")
+    _answered_at_once(released)
     assert worker.llm.user_texts() == ["how are you doing"]
-    assert time.monotonic() - released < WAITED_FOR_THE_TIMEOUT
 
 
 @pytest.mark.parametrize("kind", RECOGNISERS)
@@ -153,15 +160,11 @@ async def test_cancelled_press_is_never_answered(
     await worker.mic.silence(1.5)  # the words' final transcript would be in by now
     assert worker.llm.prompts == []
 
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("nice to meet you"))
-    await worker.mic.silence(0.5)
-    await worker.client.call("session.ptt_end")
+    await _press(worker, spoken("nice to meet you"), pause=0.5)
     await _replies(worker, 1, message="the reply to the second press")
     await worker.mic.silence(1.0)
     assert worker.llm.user_texts() == ["nice to meet you"]
-    users = [m.text_content for m in worker.session.history.messages() if m.role == "user"]
-    assert users == ["nice to meet you"]
+    assert _user_turns(worker) == ["nice to meet you"]
 
 
 @pytest.mark.parametrize("kind", RECOGNISERS)
@@ -171,17 +174,11 @@ async def test_late_final_of_a_press_never_lands_in_the_next_one(
     worker = await _voice_ptt(
         make_worker, recogniser, kind, "how are you doing", "nice to meet you"
     )
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("how are you doing"))
-    await worker.client.call("session.ptt_end")  # its final transcript is still to come
-    await worker.client.call("session.ptt_start")
-    await worker.mic.play(spoken("nice to meet you"))
-    await worker.mic.silence(0.5)
-    await worker.client.call("session.ptt_end")
+    await _press(worker, spoken("how are you doing"))  # its final transcript is still to come
+    await _press(worker, spoken("nice to meet you"), pause=0.5)
     await _replies(worker, 2, message="the replies to both presses")
     await worker.mic.silence(1.0)
-    users = [m.text_content for m in worker.session.history.messages() if m.role == "user"]
-    assert users == ["how are you doing", "nice to meet you"]
+    assert _user_turns(worker) == ["how are you doing", "nice to meet you"]
 
 
 def test_hearing_waits_only_while_words_may_still_come() -> None:

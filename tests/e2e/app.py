@@ -32,6 +32,13 @@ def agent_in(room: rtc.Room) -> str | None:
     return None
 
 
+def agent_in_room_other_than(room: rtc.Room, identity: str) -> str | None:
+    for other, participant in room.remote_participants.items():
+        if other != identity and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
+            return other
+    return None
+
+
 @dataclass
 class App:
     room: rtc.Room
@@ -147,3 +154,37 @@ async def reconnect(app: App, scenario: rtc.SimulateScenarioKind.ValueType) -> N
     app.room.on("reconnected", lambda: back.set())
     await app.room.simulate_scenario(scenario)
     await asyncio.wait_for(back.wait(), TIMEOUT)
+
+
+async def continued_by_a_new_agent(
+    app: App, old_agent: str, pressed: dict[str, Any], *, timeout: float
+) -> SessionSyncClient:
+    """Wait up to `timeout` for an agent other than `old_agent` and check it continues the
+    session `pressed` (the reply to the press) came from, newer, with the press released."""
+    await eventually(
+        lambda: agent_in_room_other_than(app.room, old_agent) is not None,
+        timeout=timeout,
+        message="a new agent in the room",
+    )
+    new_agent = agent_in_room_other_than(app.room, old_agent)
+    assert new_agent is not None
+    client = SessionSyncClient(LiveKitRoom(app.room), new_agent)
+    await app.until(
+        lambda: client.agent_attributes().get("session.state") == "active",
+        "the new agent's session to be active",
+    )
+    session = client.session()
+    assert session["sessionId"] == pressed["sessionId"], (session, pressed)
+    assert session["type"] == "voice-ptt"
+    assert session["revision"] > pressed["revision"]
+    assert client.agent_attributes()["session.pushToTalk"] == "released"
+    return client
+
+
+async def takes_commands_in_the_same_session(
+    client: SessionSyncClient, pressed: dict[str, Any]
+) -> None:
+    """The new agent answers a press within the session `pressed` came from."""
+    reply = await client.call("session.ptt_start")
+    assert reply["sessionId"] == pressed["sessionId"]
+    client.close()

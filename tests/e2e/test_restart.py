@@ -7,13 +7,16 @@ import os
 import signal
 
 import pytest
-from livekit import rtc
 
-from livekit.plugins.session_sync import LiveKitRoom
-from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
 from support.livekit_server import ServerInfo, new_room_name
 
-from .app import AGENT_NAME, dispatch, join_app
+from .app import (
+    AGENT_NAME,
+    continued_by_a_new_agent,
+    dispatch,
+    join_app,
+    takes_commands_in_the_same_session,
+)
 from .conftest import START_LOAD, worker_env
 from .worker import running_worker
 
@@ -51,32 +54,7 @@ async def test_a_worker_replacing_a_killed_one_continues_the_push_to_talk_sessio
         with running_worker("start", env):
             await dispatch(info, room, agent_name=RESTART_AGENT)  # the app's backend, again
             # A `start` worker prepares a job process first: a minute or more on a busy machine.
-            await eventually(
-                lambda: agent_in_room_other_than(app.room, first_agent) is not None,
-                timeout=180,
-                message="a new agent",
-            )
-            new_agent = agent_in_room_other_than(app.room, first_agent)
-            assert new_agent is not None
-            client = SessionSyncClient(LiveKitRoom(app.room), new_agent)
-            await app.until(
-                lambda: client.agent_attributes().get("session.state") == "active",
-                "the session to go on",
-            )
-            session = client.session()
-            assert session["sessionId"] == pressed["sessionId"]
-            assert session["type"] == "voice-ptt"
-            assert session["revision"] > pressed["revision"]
-            assert client.agent_attributes()["session.pushToTalk"] == "released"
-            reply = await client.call("session.ptt_start")  # it takes commands as before
-            assert reply["sessionId"] == pressed["sessionId"]
-            client.close()
+            client = await continued_by_a_new_agent(app, first_agent, pressed, timeout=180)
+            await takes_commands_in_the_same_session(client, pressed)
     finally:
         await app.leave()
-
-
-def agent_in_room_other_than(room: rtc.Room, identity: str) -> str | None:
-    for other, participant in room.remote_participants.items():
-        if other != identity and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
-            return other
-    return None

@@ -3,15 +3,15 @@ what the app must see: the same session continued by a new agent on another work
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.plugins.session_sync import LiveKitRoom
-from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
+from livekit.plugins.session_sync.testing import SessionSyncClient
 from support.livekit_server import new_room_name
 
-from ..app import App, dispatch, join_app
-from ..test_restart import agent_in_room_other_than
+from ..app import App, continued_by_a_new_agent, dispatch, join_app
 from ..worker import Worker
 from .harness import AgentTimeline, Cluster, registered, start_worker
 
@@ -31,10 +31,28 @@ class LiveSession:
     pressed: dict[str, Any]
     agent: str
 
+    async def continued_by_a_new_agent(self) -> SessionSyncClient:
+        """Wait for the new agent and check it continues the same session, press released."""
+        return await continued_by_a_new_agent(
+            self.app, self.agent, self.pressed, timeout=NEW_AGENT_DEADLINE
+        )
 
-async def press_in_a_live_session(cluster: Cluster, agent_name: str) -> LiveSession:
+
+@asynccontextmanager
+async def press_in_a_live_session(cluster: Cluster, agent_name: str) -> AsyncIterator[LiveSession]:
     """The session's job goes to the first worker (the only one registered then); the second
-    is started after, to take over. The app joins through the other node than the dispatch."""
+    is started after, to take over. The app joins through the other node than the dispatch.
+    On exit the app leaves and both workers stop."""
+    live = await _start_live_session(cluster, agent_name)
+    try:
+        yield live
+    finally:
+        await live.app.leave()
+        live.first.stop()
+        live.second.stop()
+
+
+async def _start_live_session(cluster: Cluster, agent_name: str) -> LiveSession:
     first = start_worker(cluster.nodes[0], agent_name)
     second: Worker | None = None
     try:
@@ -59,29 +77,6 @@ async def press_in_a_live_session(cluster: Cluster, agent_name: str) -> LiveSess
         if second is not None:
             second.stop()
         raise
-
-
-async def continued_by_a_new_agent(live: LiveSession) -> SessionSyncClient:
-    """Wait for the new agent and check it continues the same session, press released."""
-    app = live.app
-    await eventually(
-        lambda: agent_in_room_other_than(app.room, live.agent) is not None,
-        timeout=NEW_AGENT_DEADLINE,
-        message="a new agent in the room",
-    )
-    new_agent = agent_in_room_other_than(app.room, live.agent)
-    assert new_agent is not None
-    client = SessionSyncClient(LiveKitRoom(app.room), new_agent)
-    await app.until(
-        lambda: client.agent_attributes().get("session.state") == "active",
-        "the new agent's session to be active",
-    )
-    session = client.session()
-    assert session["sessionId"] == live.pressed["sessionId"], (session, live.pressed)
-    assert session["type"] == "voice-ptt"
-    assert session["revision"] > live.pressed["revision"]
-    assert client.agent_attributes()["session.pushToTalk"] == "released"
-    return client
 
 
 def app_saw_one_session(live: LiveSession, since: float) -> None:

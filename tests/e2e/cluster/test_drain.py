@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from .handover import app_saw_one_session, continued_by_a_new_agent, press_in_a_live_session
+from ..app import takes_commands_in_the_same_session
+from .handover import app_saw_one_session, press_in_a_live_session
 from .harness import Cluster, Dispatcher
 
 pytestmark = [pytest.mark.livekit_cluster]
@@ -21,12 +22,11 @@ CHECK_REPORTS = ("initial", "periodic")
 async def test_a_draining_worker_hands_its_live_session_to_another_that_continues_it(
     cluster: Cluster, dispatcher: Dispatcher
 ) -> None:
-    live = await press_in_a_live_session(cluster, DRAIN_AGENT)
-    try:
+    async with press_in_a_live_session(cluster, DRAIN_AGENT) as live:
         since = time.monotonic()
         live.first.signal(signal.SIGTERM)
         await live.first.output("draining worker")  # it stops taking jobs
-        client = await continued_by_a_new_agent(live)
+        client = await live.continued_by_a_new_agent()
         room = live.app.room.name
         assert live.first.count("handing the job on") > 0
         # The worker stops once its job is handed on, without waiting for the session to end.
@@ -45,10 +45,4 @@ async def test_a_draining_worker_hands_its_live_session_to_another_that_continue
             if m.sender == live.agent and m.body["payload"]["trigger"] not in CHECK_REPORTS
         ]
         assert [m.body["payload"]["trigger"] for m in last_words] in ([], ["handover"])
-        reply = await client.call("session.ptt_start")  # it takes commands as before
-        assert reply["sessionId"] == live.pressed["sessionId"]
-        client.close()
-    finally:
-        await live.app.leave()
-        live.first.stop()
-        live.second.stop()
+        await takes_commands_in_the_same_session(client, live.pressed)

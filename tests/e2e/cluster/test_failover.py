@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from .handover import app_saw_one_session, continued_by_a_new_agent, press_in_a_live_session
+from ..app import takes_commands_in_the_same_session
+from .handover import app_saw_one_session, press_in_a_live_session
 from .harness import Cluster, Dispatcher, kill_group
 
 pytestmark = [pytest.mark.livekit_cluster]
@@ -19,20 +20,13 @@ CRASH_AGENT = "session-sync-crash"
 async def test_a_killed_workers_session_is_continued_by_a_new_agent_nobody_asked_for(
     cluster: Cluster, dispatcher: Dispatcher
 ) -> None:
-    live = await press_in_a_live_session(cluster, CRASH_AGENT)
-    try:
+    async with press_in_a_live_session(cluster, CRASH_AGENT) as live:
         since = time.monotonic()
         kill_group(live.first)
         await asyncio.to_thread(live.first.wait, 30)
-        client = await continued_by_a_new_agent(live)
+        client = await live.continued_by_a_new_agent()
         room = live.app.room.name
         assert live.second.count(f'"room": "{room}"') > 0, "the new job ran on the other worker"
         assert f"dispatched agent '{CRASH_AGENT}' to room {room}" in dispatcher.log()
         app_saw_one_session(live, since)
-        reply = await client.call("session.ptt_start")
-        assert reply["sessionId"] == live.pressed["sessionId"]
-        client.close()
-    finally:
-        await live.app.leave()
-        live.first.stop()
-        live.second.stop()
+        await takes_commands_in_the_same_session(client, live.pressed)
