@@ -60,12 +60,19 @@ class App:
             await asyncio.sleep(wait)
         self._last_command = time.monotonic()
 
-    async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A command by RPC, at the agent's rate. A repeatable one whose reply was lost (this
-        app's own reconnect forgets the agent and every reply it awaited: 1503) is sent
-        again once the agent is back in view, as an app must (protocol 6.4)."""
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        ran: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """A command by RPC, at the agent's rate. One whose reply was lost (this app's own
+        reconnect forgets the agent and every reply it awaited, 1503; no acknowledgement on
+        a busy server, 1501) is sent again once the agent is back in view when it is
+        repeatable, or when `ran` says a snapshot does not show it ran (protocol 6.4)."""
         await self.pace()
-        return await self.client.call(method, params, retry_for=TIMEOUT)
+        return await self.client.call(method, params, retry_for=TIMEOUT, ran=ran)
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """A command as a data message, at the agent's rate; returns the ack or error."""

@@ -47,6 +47,43 @@ async def test_a_command_that_cannot_be_repeated_is_not_sent_again(harness: Harn
     await eventually(lambda: harness.sync.config.state == "idle", timeout=5, message="the end")
 
 
+def ended(snapshot: dict[str, Any]) -> bool:
+    return bool(snapshot["session"]["state"] == "idle")
+
+
+async def test_a_lost_end_that_ran_is_read_back_from_a_snapshot_not_sent_again(
+    harness: Harness,
+) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    harness.turns.delay = 0.1  # the command is still running when the link drops
+    call = asyncio.create_task(harness.client.call("session.end", retry_for=30, ran=ended))
+    await eventually(lambda: harness.turns.applying > 0, timeout=5, message="the end")
+    await harness.user_room.simulate_full_reconnect()
+    # Sent twice, the second would be refused `invalid_transition`, and that is final.
+    session = await asyncio.wait_for(call, 30)
+    assert (session["state"], session["type"]) == ("idle", None)
+
+
+async def test_a_lost_end_that_never_reached_the_agent_is_sent_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.client.call("session.start", {"sessionType": "voice-vad"})
+    deliver = harness.user_room.perform_rpc
+    lost: list[str] = []
+
+    async def lose_the_first_end(**call: Any) -> str:
+        if call["method"] == "session.end" and not lost:
+            lost.append(call["method"])  # no acknowledgement in time: LiveKit's 1501
+            raise rtc.RpcError(rtc.RpcError.ErrorCode.CONNECTION_TIMEOUT, "Connection timeout")
+        return await deliver(**call)
+
+    monkeypatch.setattr(harness.user_room, "perform_rpc", lose_the_first_end)
+    session = await harness.client.call("session.end", retry_for=30, ran=ended)
+    assert lost == ["session.end"]
+    assert (session["state"], session["type"]) == ("idle", None)
+    assert harness.sync.config.state == "idle"
+
+
 async def test_a_repeatable_command_to_an_agent_gone_for_good_fails_once_the_time_is_up(
     harness: Harness,
 ) -> None:

@@ -133,13 +133,23 @@ class SessionSyncClient(QuietListener):
     # -- commands -------------------------------------------------------------------------
 
     async def call(
-        self, method: str, params: Mapping[str, Any] | None = None, *, retry_for: float = 0.0
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        retry_for: float = 0.0,
+        ran: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
         """Send a command by RPC; returns the parsed result or raises `rtc.RpcError`.
 
-        With `retry_for`, a repeatable command whose reply was lost on the way is sent again,
-        with backoff, for up to that many seconds, each time once this client's link is up
-        and the agent is (back) in its view of the room (protocol 6.4)."""
+        With `retry_for`, a command whose reply was lost on the way is not given up on for
+        up to that many seconds, each attempt once this client's link is up and the agent is
+        (back) in its view of the room, with backoff (protocol 6.4):
+        - a repeatable command is sent again;
+        - one that cannot be repeated (its result is the session) is sent again only when
+          `ran` is given and says that a snapshot does not show it ran; when it does, the
+          snapshot's session is the result. Without `ran`, its lost reply is raised: the
+          caller reads the session and decides."""
         payload = json.dumps(dict(params or {}))
         deadline = time.monotonic() + retry_for
         delay = RETRY_FIRST_DELAY
@@ -153,12 +163,21 @@ class SessionSyncClient(QuietListener):
                     response_timeout=10.0,
                 )
             except rtc.RpcError as e:
-                if not retryable(method, e.code) or time.monotonic() + delay > deadline:
+                may_resend = retryable(method, e.code) or (
+                    ran is not None and e.code in REPLY_LOST_RPC_CODES
+                )
+                if not may_resend or time.monotonic() + delay > deadline:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_DELAY)
                 if not await self._agent_reachable(deadline):
                     raise
+                if ran is not None and method not in REPEATABLE_METHODS:
+                    remaining = max(deadline - time.monotonic(), 0.0)
+                    snapshot = await self.call("session.snapshot", retry_for=remaining)
+                    if ran(snapshot):
+                        session: dict[str, Any] = snapshot["session"]
+                        return session
                 continue
             result: dict[str, Any] = json.loads(reply)
             return result
