@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..app import App
+from support.e2e_app import App
 
 
 async def basic_session_sync(app: App) -> None:
