@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 
 from livekit.plugins.session_sync import LiveKitRoom
 from livekit.plugins.session_sync.testing import SessionSyncClient, eventually
-from support.livekit_server import new_room_name
-from tests.e2e.app import App, agent_in_room_other_than, dispatch, join_app
-from tests.e2e.cluster.harness import (
+from support.e2e_app import App, agent_in_room_other_than, dispatch, join_app
+from support.livekit_cluster import (
     AgentTimeline,
     Cluster,
     cluster_from_env,
@@ -44,7 +43,8 @@ from tests.e2e.cluster.harness import (
     running_dispatcher,
     start_worker,
 )
-from tests.e2e.worker import Worker
+from support.livekit_server import new_room_name
+from support.worker_process import Worker
 
 AGENT = "session-sync-bench-failover"
 NEW_AGENT_DEADLINE = 240.0

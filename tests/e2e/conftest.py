@@ -7,10 +7,9 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from support.e2e_app import AGENT_NAME
 from support.livekit_server import ServerInfo, require_server
-
-from .app import AGENT_NAME
-from .worker import STARTED, Worker, free_port, running_worker
+from support.worker_process import STARTED, Worker, free_port, running_worker
 
 REJOIN_GRACE_SECONDS = 10.0
 """Short, so a user who leaves for good ends the job soon; long enough for an app's full

@@ -11,10 +11,9 @@ import pytest
 import pytest_asyncio
 from livekit import rtc
 
+from support.e2e_app import App, dispatch, join_app, reconnect
 from support.livekit_server import ServerInfo, new_room_name
-
-from .app import App, dispatch, join_app, reconnect
-from .worker import Worker
+from support.worker_process import Worker
 
 pytestmark = [pytest.mark.livekit_server, pytest.mark.asyncio(loop_scope="module")]
 

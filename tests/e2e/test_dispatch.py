@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.e2e_app import create_room, join_app
 from support.livekit_server import ServerInfo, new_room_name
+from support.worker_process import Worker, running_worker
 
-from .app import create_room, join_app
 from .conftest import worker_env
-from .worker import Worker, running_worker
 
 pytestmark = [pytest.mark.livekit_server]
 

@@ -9,10 +9,9 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from support.e2e_app import dispatch, join_app
 from support.livekit_server import ServerInfo, new_room_name
-
-from .app import dispatch, join_app
-from .worker import Worker
+from support.worker_process import Worker
 
 pytestmark = [pytest.mark.livekit_server]
 

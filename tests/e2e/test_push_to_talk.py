@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import pytest
 from livekit import rtc
 
+from support.e2e_app import App, dispatch, join_app
 from support.livekit_server import ServerInfo, new_room_name
 from support.recordings import spoken
+from support.worker_process import Worker, running_worker
 
-from .app import App, dispatch, join_app
 from .conftest import worker_env
-from .worker import Worker, running_worker
 
 pytestmark = [pytest.mark.livekit_server]
 

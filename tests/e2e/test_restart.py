@@ -8,17 +8,17 @@ import signal
 
 import pytest
 
-from support.livekit_server import ServerInfo, new_room_name
-
-from .app import (
+from support.e2e_app import (
     AGENT_NAME,
     continued_by_a_new_agent,
     dispatch,
     join_app,
     takes_commands_in_the_same_session,
 )
+from support.livekit_server import ServerInfo, new_room_name
+from support.worker_process import running_worker
+
 from .conftest import START_LOAD, worker_env
-from .worker import running_worker
 
 pytestmark = [pytest.mark.livekit_server]
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from livekit import rtc
 
+from support.e2e_app import AGENT_NAME, App, dispatch, join_app
 from support.livekit_server import ServerInfo, new_room_name
+from support.worker_process import Worker, running_worker
 
-from .app import AGENT_NAME, App, dispatch, join_app
 from .conftest import worker_env
-from .worker import Worker, running_worker
 
 pytestmark = [pytest.mark.livekit_server]
 

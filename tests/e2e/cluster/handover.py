@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from livekit.plugins.session_sync.testing import SessionSyncClient
+from support.e2e_app import App, continued_by_a_new_agent, dispatch, join_app
+from support.livekit_cluster import AgentTimeline, Cluster, registered, start_worker
 from support.livekit_server import new_room_name
-
-from ..app import App, continued_by_a_new_agent, dispatch, join_app
-from ..worker import Worker
-from .harness import AgentTimeline, Cluster, registered, start_worker
+from support.worker_process import Worker
 
 NEW_AGENT_DEADLINE = 240.0
 """Generous: the server notices a killed agent after its ping timeout, and a job on a busy

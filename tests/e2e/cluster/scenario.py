@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..app import App
+from support.e2e_app import App
 
 
 def session_ended(snapshot: dict[str, Any]) -> bool:

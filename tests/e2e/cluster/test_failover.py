@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from ..app import takes_commands_in_the_same_session
+from support.e2e_app import takes_commands_in_the_same_session
+from support.livekit_cluster import Cluster, Dispatcher, kill_group
+
 from .handover import app_saw_one_session, press_in_a_live_session
-from .harness import Cluster, Dispatcher, kill_group
 
 pytestmark = [pytest.mark.livekit_cluster]
 

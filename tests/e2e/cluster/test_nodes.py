@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.e2e_app import App, dispatch, join_app
+from support.livekit_cluster import WORKER_REGISTERS, Cluster, start_worker
 from support.livekit_server import ServerInfo, new_room_name
+from support.worker_process import Worker
 
-from ..app import App, dispatch, join_app
-from ..worker import Worker
-from .harness import WORKER_REGISTERS, Cluster, start_worker
 from .scenario import basic_session_sync
 
 pytestmark = [pytest.mark.livekit_cluster]

@@ -3,7 +3,8 @@
 `scripts/with-livekit-cluster` runs Redis and two server nodes sharing it and names them in
 LIVEKIT_NODE_URLS; both post their webhooks to LIVEKIT_WEBHOOK_PORT, where the dispatch
 service (`python -m agent.dispatcher`) started here listens. Workers and the app are those of
-the e2e tests (`tests/e2e/worker.py`, `tests/e2e/app.py`).
+the e2e tests (`support/worker_process.py`, `support/e2e_app.py`). The tests' fixtures, which
+skip without a cluster, are in `tests/e2e/cluster/conftest.py`.
 """
 
 from __future__ import annotations
@@ -22,15 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from livekit import rtc
 
 from livekit.plugins.session_sync import TOPIC
 from support.livekit_server import ServerInfo
-
-from ..worker import LOGS, REPO, STARTED, Worker
-
-HOW_TO_RUN_CLUSTER = "run under: scripts/with-livekit-cluster uv run pytest -m livekit_cluster"
+from support.worker_process import LOGS, REPO, STARTED, Worker
 
 WORKER_REGISTERS = 300.0
 """A `start` worker registers once its job processes are warm: minutes on a busy machine."""
@@ -60,16 +57,6 @@ def cluster_from_env() -> Cluster | str:
     if not all(_reachable(int(url.rsplit(":", 1)[1])) for url in urls):
         return f"not every node answers: {urls}"
     return Cluster(tuple(ServerInfo(url, key, secret) for url in urls), int(port))
-
-
-def require_cluster() -> Cluster:
-    """The cluster under test, or skip (fail in CI) with the command that starts one."""
-    found = cluster_from_env()
-    if isinstance(found, Cluster):
-        return found
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(f"{found} (CI must run every cluster test)", pytrace=False)
-    pytest.skip(f"{found}; {HOW_TO_RUN_CLUSTER}")
 
 
 def cluster_worker_env(node: ServerInfo, agent_name: str, **settings: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The worker as users run it (`python -m agent start|dev`), in a child process, for e2e tests.
+"""The worker as users run it (`python -m agent start|dev`), in a child process, for the e2e
+tests and the benchmarks.
 
 A worker can reach the server through a relay the test holds: cutting the relay drops the
 agent's signalling connection (the one its attributes travel on) and refuses it until the relay
@@ -20,7 +21,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 LOGS = REPO / ".tools" / "logs"
 """Each worker's output is written here as it runs (the folder is ignored by git)."""
 
