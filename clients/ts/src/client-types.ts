@@ -20,8 +20,12 @@ export interface SessionSyncOptions {
   /** Delay before a failed snapshot is asked for again, in ms. */
   resyncRetryDelay?: number;
   /**
-   * For how long (ms) a repeatable command whose reply was lost is sent again, with backoff,
-   * each time once the link is up and an agent is followed (protocol 6.4). 0: never.
+   * For how long (ms) a command whose reply was lost is not given up on, with backoff, each
+   * time once the link is up and an agent is followed (protocol 6.4): a repeatable one is
+   * sent again; one that cannot be repeated (`session.start`, `session.end`,
+   * `session.ptt_end`, `session.ptt_cancel`) is read back from a snapshot, whose session is
+   * the result if it shows the command ran, and sent again if not. 0: never (the error is
+   * thrown, its `replyLost` set, and the session read again).
    */
   retryWindow?: number;
 }

@@ -7,7 +7,10 @@ import { SessionCommands } from './commands.js';
 import { isWireEvent, isWireSessionConfig, isWireSnapshot, isWireValidationResult, parseJson } from './decode.js';
 import { toSessionConfig, toSnapshot, toValidationResult } from './decode.js';
 import { SessionSyncError } from './errors.js';
+import { ranAccordingTo, readsBack } from './read-back.js';
+import type { ReadBackMethod } from './read-back.js';
 import { sendCommand, whenAgentReady } from './send-command.js';
+import type { CommandReply } from './send-command.js';
 import { ATTRIBUTES, SESSION_SYNC_TOPIC } from './generated/index.js';
 import type { SessionSyncMethod, SessionSyncParams } from './generated/index.js';
 import { chooseAgent, connectionOf, liveRecordId } from './room-agent.js';
@@ -116,23 +119,37 @@ export class SessionSync extends SessionCommands {
    * The reply can arrive before the events the command caused (protocol 8.8): those are
    * then taken by `seq` as they come and never move the session back to their revision.
    */
-  async command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
+  command<M extends SessionSyncMethod>(method: M, params: SessionSyncParams[M]): Promise<CommandResult<M>> {
+    return this.send(method, params, this.options.retryWindow);
+  }
+
+  /** `command`, with a reply lost on the way sent again or read back for `retryWindow` ms. */
+  private async send<M extends SessionSyncMethod>(
+    method: M,
+    params: SessionSyncParams[M],
+    retryWindow: number,
+  ): Promise<CommandResult<M>> {
     let agent = this.view.state.agent;
     if (!agent) {
       throw new SessionSyncError(method, 'no_agent', 'no agent participant in the room');
     }
-    const { responseTimeout, retryWindow } = this.options;
+    const { responseTimeout } = this.options;
     const payload = JSON.stringify(params ?? {});
-    let response: string;
+    let reply: CommandReply;
     try {
-      const send = { room: this.room, method, payload, responseTimeout, retryWindow };
+      const send = { room: this.room, method, payload, responseTimeout, retryWindow, stopped: () => this.disposed };
       const agentReachable = (ms: number) => this.agentReachable(ms);
-      ({ response, agent } = await sendCommand({ ...send, stopped: () => this.disposed, agentReachable }, agent));
+      const readBack = readsBack(method) ? (ms: number) => this.readBack(method, params, ms) : undefined;
+      reply = await sendCommand({ ...send, agentReachable, readBack }, agent);
     } catch (err) {
       // The command may have run: read the session again rather than guess.
       if (err instanceof SessionSyncError && err.replyLost && method !== 'session.snapshot') void this.resync('reply_lost');
       throw err;
     }
+    // Read back from a snapshot, which is applied already.
+    if ('readBack' in reply) return reply.readBack as CommandResult<M>;
+    const response = reply.response;
+    agent = reply.agent;
     const result = parseJson(response);
     if (method === 'session.snapshot') {
       if (!isWireSnapshot(result)) throw this.badResponse(method, response);
@@ -148,6 +165,16 @@ export class SessionSync extends SessionCommands {
     if (!isWireSessionConfig(result)) throw this.badResponse(method, response);
     if (this.view.state.agent?.sid === agent.sid) this.view.applySession(result, agent);
     return toSessionConfig(result) as CommandResult<M>;
+  }
+
+  /** The session a snapshot shows `method` left, if it shows that the command ran. */
+  private async readBack<M extends ReadBackMethod>(
+    method: M,
+    params: SessionSyncParams[M],
+    ms: number,
+  ): Promise<SessionConfig | null> {
+    const snapshot = await this.send('session.snapshot', {}, ms);
+    return ranAccordingTo(method, params, snapshot) ? snapshot.session : null;
   }
 
   /** The agent followed, once this client's link is up and it follows one; null after `ms`. */

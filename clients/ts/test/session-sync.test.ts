@@ -363,87 +363,11 @@ describe('commands', () => {
     expect(session.getState().lastValidation?.result).toEqual(validation);
   });
 
-  it('reads the session again when the reply to a command it cannot repeat is lost', async () => {
-    const { replay, session } = withAgent();
-    await flush();
-    const before = replay.snapshotRequests;
-    const answer = replay.room.rpcHandler;
-    replay.room.rpcHandler = async (p) => {
-      if (p.method === 'session.snapshot') return answer(p);
-      throw RpcError.builtIn('RESPONSE_TIMEOUT');
-    };
-    const error = (await session.endSession().catch((e: unknown) => e)) as SessionSyncError;
-    expect(error.code).toBe('response_timeout');
-    expect(error.replyLost).toBe(true);
-    // Ending twice is refused: the app reads the session instead of sending it again.
-    expect(replay.room.rpcCalls.filter((c) => c.method === 'session.end')).toHaveLength(1);
-    await flush();
-    expect(replay.snapshotRequests).toBe(before + 1);
-  });
-
   it('names each of LiveKit\'s own RPC errors by livekit-client\'s name for it', () => {
     for (const [name, code] of Object.entries(RpcError.ErrorCode)) {
       const error = SessionSyncError.fromRpc('session.end', new RpcError(code, name));
       expect([error.code, error.rpcCode]).toEqual([name.toLowerCase(), code]);
     }
-  });
-
-  /** The SDK's full reconnect under a call: every participant forgotten, and the reply. */
-  function fullReconnectUnder(replay: AgentReplay, method: string) {
-    const room = replay.room;
-    const agent = room.remoteParticipants.get('agent-1')!;
-    const answer = room.rpcHandler;
-    let cut = false;
-    room.rpcHandler = async (p) => {
-      if (p.method !== method || cut) return answer(p);
-      cut = true;
-      room.leave(agent.identity);
-      room.reconnecting();
-      setTimeout(() => {
-        room.remoteParticipants.set(agent.identity, agent); // the same participant, back in view
-        room.emit(RoomEvent.ParticipantConnected, agent);
-        room.reconnected();
-      }, 50);
-      throw new RpcError(1503, 'Recipient disconnected');
-    };
-  }
-
-  it("sends a repeatable command again when the app's own full reconnect lost its reply", async () => {
-    const { replay, session } = withAgent();
-    await flush();
-    fullReconnectUnder(replay, 'session.snapshot');
-    const snapshot = await session.snapshot();
-    expect(snapshot.session.sessionId).toBe(session.getSessionConfig()?.sessionId);
-    const sent = replay.room.rpcCalls.filter((c) => c.method === 'session.snapshot');
-    expect(sent.length).toBeGreaterThanOrEqual(2);
-    expect(sent.every((c) => c.destinationIdentity === 'agent-1')).toBe(true);
-    expect(session.getState().connection).toBe('connected');
-  });
-
-  it('does not send a start again when its reply was lost, and says so', async () => {
-    const { replay, session } = withAgent();
-    await flush();
-    fullReconnectUnder(replay, 'session.start');
-    const error = (await session.startSession('text').catch((e: unknown) => e)) as SessionSyncError;
-    expect(error.code).toBe('recipient_disconnected');
-    expect(error.replyLost).toBe(true);
-    expect(replay.room.rpcCalls.filter((c) => c.method === 'session.start')).toHaveLength(1);
-  });
-
-  it('gives a repeatable command up once the retry window has passed without the agent', async () => {
-    const replay = new AgentReplay();
-    replay.play(agentTraffic((e) => e.step === 'agent-1:join' || e.step === 'agent-1:start'));
-    const session = new SessionSync(replay.room.asRoom(), { retryWindow: 600 });
-    open.push(session);
-    await flush();
-    replay.room.rpcHandler = async () => {
-      replay.room.leave('agent-1'); // gone for good
-      throw new RpcError(1503, 'Recipient disconnected');
-    };
-    const started = Date.now();
-    const error = (await session.validateSessionState().catch((e: unknown) => e)) as SessionSyncError;
-    expect(error.code).toBe('recipient_disconnected');
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses a command when there is no agent in the room', async () => {
