@@ -69,6 +69,11 @@ async def _start_live_session(cluster: Cluster, agent_name: str) -> LiveSession:
             lambda: app.client.agent_attributes().get("session.pushToTalk") == "pressed",
             "the press",
         )
+        # The press's event comes by data, not with the attributes: heard before the agent
+        # goes, it is not taken for something the leaving agent said.
+        await app.until(
+            lambda: "session.ptt_start" in app.triggers(), "the press's session_state_sync"
+        )
         await app.until(lambda: "sessionSync" in app.room.metadata, "the session's record")
         return LiveSession(app, timeline, first, second, pressed, app.agent)
     except BaseException:

@@ -25,11 +25,14 @@ OPENING_AT_ONCE = 5
 
 @pytest.fixture(scope="module")
 def workers(cluster: Cluster) -> Iterator[list[Worker]]:
-    # Jobs on threads of the worker process: twenty sessions fit on a small machine.
+    # Each job in a process of its own, as in production. On threads, ten jobs share one
+    # interpreter, and on a loaded machine a job starting among them could answer LiveKit's
+    # connect handshake too late: its room never connected ("timed out waiting for
+    # ReadyForRoomEventRequest after ConnectCallback") and the app saw no session.
     started: list[Worker] = []
     try:
         for node in cluster.nodes:
-            started.append(start_worker(node, CLUSTER_AGENT, JOB_EXECUTOR="thread"))
+            started.append(start_worker(node, CLUSTER_AGENT))
         for worker in started:
             worker.wait_for_output("registered worker", timeout=WORKER_REGISTERS)
         yield started
