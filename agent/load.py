@@ -114,6 +114,7 @@ class WorkerLoad:
         self._jobs = jobs
         self._lock = threading.Lock()
         self._full_because: str | None = None
+        self._cpu_share: float | None = None
 
     @property
     def full_because(self) -> str | None:
@@ -121,7 +122,8 @@ class WorkerLoad:
 
     def __call__(self) -> float:
         with self._lock:
-            load = judge(self._jobs(), self.capacity, self._cpu(), self.cpu_guard)
+            self._cpu_share = self._cpu()
+            load = judge(self._jobs(), self.capacity, self._cpu_share, self.cpu_guard)
             if load.full_because != self._full_because:
                 if load.full_because is not None:
                     logger.warning(
@@ -133,3 +135,11 @@ class WorkerLoad:
                     logger.info("worker takes jobs again (it was full: %s)", self._full_because)
                 self._full_because = load.full_because
             return load.value
+
+    def with_accepted(self, accepted: int) -> float:
+        """The load once `accepted` jobs, said yes to but not started yet, run too: each costs
+        its share of the capacity, as a running one does (CPU as last measured)."""
+        with self._lock:
+            return judge(
+                self._jobs() + accepted, self.capacity, self._cpu_share, self.cpu_guard
+            ).value

@@ -193,6 +193,17 @@ class SessionSyncServer(AgentServer):
         _offered.set(msg.job.room.name)  # this call is a task of its own
         await super()._answer_availability(msg, received_at=received_at)
 
+    def _get_effective_load(self) -> float:
+        """The load with the jobs accepted but not started yet counted as running ones.
+        livekit-agents 1.8.9 counts each of those, while no job runs, as `load_threshold /
+        num_idle_processes`: half the capacity on 2 cores, so an idle worker refused the third
+        of several offers arriving at once, and the server, finding the other workers as
+        busy, left that room without an agent. While jobs run it counts each at the running
+        jobs' average, which let a worker accept past MAX_JOBS."""
+        if self.worker_load is None:
+            return super()._get_effective_load()
+        return self.worker_load.with_accepted(getattr(self, "_reserved_slots", 0))
+
     def _is_available(self) -> bool:
         available = super()._is_available()
         if not available:

@@ -87,3 +87,36 @@ def test_refusing_an_offer_is_logged_with_the_room_and_the_reason(
     with caplog.at_level(logging.WARNING, logger="agent.worker"):
         assert server._is_available() is False
     assert "refused the job" in caplog.text and "1 of 1 jobs running" in caplog.text
+
+
+def offered_server(
+    monkeypatch: pytest.MonkeyPatch, max_jobs: int, running: int, accepted: int
+) -> SessionSyncServer:
+    """A `start` worker with `running` jobs and `accepted` more said yes to, not started yet."""
+    server = build_server(load_settings(max_jobs=max_jobs))
+    assert server.worker_load is not None
+    server.worker_load._jobs = lambda: running
+    server.worker_load._cpu = lambda: None
+    monkeypatch.setattr(AgentServer, "active_jobs", property(lambda _: [object()] * running))
+    server._worker_load = server.worker_load()
+    server._reserved_slots = accepted
+    server._draining = False
+    server._simulation = False
+    server._devmode = False
+    return server
+
+
+def test_an_idle_worker_takes_several_offers_arriving_at_once(
+    clean_env: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counted the framework's way, two accepted jobs filled an idle worker on 2 cores.
+    server = offered_server(monkeypatch, max_jobs=16, running=0, accepted=3)
+    assert server._is_available() is True
+
+
+def test_jobs_accepted_but_not_started_count_against_max_jobs(
+    clean_env: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert offered_server(monkeypatch, max_jobs=4, running=2, accepted=1)._is_available()
+    # Two running and two on their way fill four places: a fifth is refused.
+    assert not offered_server(monkeypatch, max_jobs=4, running=2, accepted=2)._is_available()
