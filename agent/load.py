@@ -99,7 +99,7 @@ class OwnCpu:
 
 class WorkerLoad:
     """The framework's `load_fnc`. It runs in an executor thread, every half second and before
-    each job offer, so it keeps its own lock."""
+    each job offer, so it keeps its own lock for the full/available transitions."""
 
     def __init__(
         self,
@@ -121,9 +121,12 @@ class WorkerLoad:
         return self._full_because
 
     def __call__(self) -> float:
+        # The CPU reading walks the process tree: outside the lock, so that the lock is only
+        # ever held briefly.
+        cpu_share = self._cpu()
         with self._lock:
-            self._cpu_share = self._cpu()
-            load = judge(self._jobs(), self.capacity, self._cpu_share, self.cpu_guard)
+            self._cpu_share = cpu_share
+            load = judge(self._jobs(), self.capacity, cpu_share, self.cpu_guard)
             if load.full_because != self._full_because:
                 if load.full_because is not None:
                     logger.warning(
@@ -139,7 +142,5 @@ class WorkerLoad:
     def with_accepted(self, accepted: int) -> float:
         """The load once `accepted` jobs, said yes to but not started yet, run too: each costs
         its share of the capacity, as a running one does (CPU as last measured)."""
-        with self._lock:
-            return judge(
-                self._jobs() + accepted, self.capacity, self._cpu_share, self.cpu_guard
-            ).value
+        # On the event loop, before each offer: no lock to wait for, only the last reading.
+        return judge(self._jobs() + accepted, self.capacity, self._cpu_share, self.cpu_guard).value
