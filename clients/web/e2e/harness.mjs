@@ -53,19 +53,45 @@ function start(name, args, env) {
   });
   const lines = [];
   const watchers = new Set();
+  const watch = (matches, what, timeoutMs) => {
+    const next = new Promise((resolve, reject) => {
+      const w = {
+        matches,
+        found: (line) => {
+          watchers.delete(w);
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        watchers.delete(w);
+        reject(new Error(`${name} did not write a line with ${what} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      watchers.add(w);
+    });
+    next.catch(() => {}); // a test that fails before awaiting it reports its own error
+    return next;
+  };
   mkdirSync(join(WEB, 'test-results'), { recursive: true });
   const file = createWriteStream(join(WEB, 'test-results', `${name}.log`));
-  const keep = (chunk) => {
+  // A pipe delivers chunks, not lines: the tail of a chunk waits for the rest of its line.
+  const partial = { stdout: '', stderr: '' };
+  const keep = (stream, chunk) => {
     file.write(chunk);
-    for (const line of chunk.toString().split('\n')) {
+    const parts = (partial[stream] + chunk).split('\n');
+    partial[stream] = parts.pop();
+    for (const line of parts) {
       if (!line) continue;
       lines.push(line);
-      for (const w of watchers) if (line.includes(w.text)) w.found(line);
+      for (const w of watchers) if (w.matches(line)) w.found(line);
     }
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  // Decoded as a stream, so a character split between chunks stays whole.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => keep('stdout', chunk));
+  child.stderr.on('data', (chunk) => keep('stderr', chunk));
   return {
     name,
     child,
@@ -89,23 +115,18 @@ function start(name, args, env) {
     },
     /** Resolves with the next line containing `text` written after this call. */
     nextLine(text, timeoutMs) {
-      const next = new Promise((resolve, reject) => {
-        const w = {
-          text,
-          found: (line) => {
-            watchers.delete(w);
-            clearTimeout(timer);
-            resolve(line);
-          },
-        };
-        const timer = setTimeout(() => {
-          watchers.delete(w);
-          reject(new Error(`${name} did not write ${JSON.stringify(text)} within ${timeoutMs / 1000} s`));
-        }, timeoutMs);
-        watchers.add(w);
-      });
-      next.catch(() => {}); // a test that fails before awaiting it reports its own error
-      return next;
+      return watch((line) => line.includes(text), JSON.stringify(text), timeoutMs);
+    },
+    /**
+     * Resolves with the first line, already written or still to come, that contains every
+     * one of `texts`: a line from a job process reaches this one later than the job's
+     * replies reach the page, so "the next line" may be an earlier session's.
+     */
+    lineWith(texts, timeoutMs) {
+      const matches = (line) => texts.every((t) => line.includes(t));
+      const written = lines.find(matches);
+      if (written !== undefined) return Promise.resolve(written);
+      return watch(matches, texts.map((t) => JSON.stringify(t)).join(' and '), timeoutMs);
     },
     tail(n = 60) {
       return `--- ${name} (last ${n} lines) ---\n${lines.slice(-n).join('\n')}`;

@@ -28,6 +28,17 @@ async function runScenario(page, name, options = {}) {
   return { result, explain, said };
 }
 
+/**
+ * The worker's summary of the session a scenario logged as `… session <id> …`. Matched by id:
+ * the previous scenario's summary, written by the job process, may reach the worker's output
+ * after this scenario has begun.
+ */
+async function summaryOf(result, timeoutMs) {
+  const id = result.log.map((l) => /\bsession ([0-9a-f]{32})\b/.exec(l)?.[1]).find(Boolean);
+  assert.ok(id, `the scenario logged no session id: ${result.log.join('\n')}`);
+  return JSON.parse(await stack.worker.lineWith(['"session summary"', `"session_id": "${id}"`], timeoutMs));
+}
+
 // Bounded, and generous: job processes start, and local speech runs, on two shared cores.
 const SCENARIO = { timeout: 240_000 };
 const VOICE = { timeout: 420_000 };
@@ -44,11 +55,10 @@ describe("the seed's scenarios in a real browser", () => {
   });
 
   test('basic session sync: a text session started, followed, synced and ended', SCENARIO, async () => {
-    const summary = stack.worker.nextLine('"session summary"', 60_000);
     const { result, explain } = await runScenario(joined.page, 'Basic Session Sync');
     assert.equal(result.status, 'passed', explain());
     // The agent summed the session up in one structured line as it ended.
-    const line = JSON.parse(await summary);
+    const line = await summaryOf(result, 60_000);
     assert.equal(line.ended_by, 'session.end', JSON.stringify(line));
     assert.equal(line.session_type, 'text');
     assert.deepEqual(Object.keys(line.seconds_by_type), ['text']);
@@ -75,12 +85,11 @@ describe("the seed's scenarios in a real browser", () => {
   });
 
   test("connection interruption: the agent's link is cut and restored, and the page sees the same session come back", SCENARIO, async () => {
-    const summary = stack.worker.nextLine('"session summary"', 240_000);
     const { result, explain } = await runScenario(joined.page, 'Connection Interruption Recovery', { interrupt: 'agent' });
     assert.equal(result.status, 'passed', explain());
     // The session's summary, logged as it ended, counted the agent's reconnect (a loaded
     // machine may see its link come back in two steps).
-    const line = JSON.parse(await summary);
+    const line = await summaryOf(result, 60_000);
     assert.equal(line.ended_by, 'session.end');
     assert.ok(line.agent_reconnects >= 1, `agent_reconnects: ${line.agent_reconnects}`);
     assert.ok(

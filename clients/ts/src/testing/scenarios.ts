@@ -142,7 +142,7 @@ export const basicSessionSync: SessionSyncScenario = {
     const ended = await ctx.session.endSession();
     ctx.check(ended.type === null && ended.state === 'idle', `end gave ${ended.type}/${ended.state}`);
     await ctx.waitFor((st) => st.session?.state === 'idle' && st.session.type === null, 'the idle session');
-    ctx.log(`ok at revision ${ctx.session.getSessionConfig()?.revision}`);
+    ctx.log(`session ${s.sessionId} ended; ok at revision ${ctx.session.getSessionConfig()?.revision}`);
   },
 };
 
@@ -224,7 +224,7 @@ async function agentLinkCut(ctx: ScenarioContext, interrupt: (session: SessionSy
   const seq = ctx.session.getState().seq ?? -1;
   const fromAgent = (e: SessionSyncEvent) => e.source === 'agent' && (e.seq ?? -1) > seq;
   await interrupt(ctx.session);
-  ctx.log("the agent's link was cut and restored");
+  ctx.log(`the agent's link was cut and restored in session ${before.sessionId}`);
   // The agent queues these while it is down and sends them once it is back.
   await ctx.waitForEvent((e) => fromAgent(e) && e.type === 'connection_interruption', "the agent's interruption", 60_000);
   await ctx.waitForEvent(
