@@ -1,6 +1,6 @@
 import { RpcError } from 'livekit-client';
 
-import { ERROR_RPC_CODES } from './generated/index.js';
+import { ERROR_RPC_CODES, REPLY_LOST_RPC_CODES } from './generated/index.js';
 import type { ProtocolErrorCode, SessionSyncMethod } from './generated/index.js';
 
 /** LiveKit's own RPC errors, livekit-client's `RpcError.ErrorCode` names in lower case. */
@@ -21,15 +21,6 @@ const LIVEKIT_CODES = new Map<number, TransportErrorCode>(
 const PROTOCOL_BY_RPC = new Map<number, ProtocolErrorCode>(
   Object.entries(ERROR_RPC_CODES).map(([code, rpc]) => [rpc, code as ProtocolErrorCode]),
 );
-
-/** Codes after which the command may still have run on the agent: its reply was lost. */
-const REPLY_LOST: ReadonlySet<SessionSyncErrorCode> = new Set([
-  'connection_timeout',
-  'response_timeout',
-  'recipient_disconnected',
-  'response_payload_too_large',
-  'send_failed',
-]);
 
 /** A command that failed: refused by the agent (a protocol code) or lost on the way. */
 export class SessionSyncError extends Error {
@@ -61,9 +52,12 @@ export class SessionSyncError extends Error {
     return this.code in ERROR_RPC_CODES;
   }
 
-  /** True when no reply came back but the command may have run (read the session again). */
+  /**
+   * True when LiveKit lost the command or its reply (1501, 1502, 1503, 1505): it may or may
+   * not have run, so read the session again. A reply too large (1504) is final.
+   */
   get replyLost(): boolean {
-    return REPLY_LOST.has(this.code);
+    return this.rpcCode !== null && REPLY_LOST_RPC_CODES.has(this.rpcCode);
   }
 
   /** From an error thrown by `performRpc`. */

@@ -1,6 +1,6 @@
 // When a command whose reply was lost is sent again, or read back (docs/protocol.md 6.4).
 import type { SessionSyncError } from './errors.js';
-import { REPEATABLE_METHODS, REPLY_LOST_RPC_CODES } from './generated/index.js';
+import { REPEATABLE_METHODS } from './generated/index.js';
 
 /** First wait before a command is sent again; it doubles each time, up to `RETRY_MAX_DELAY_MS`. */
 export const RETRY_FIRST_DELAY_MS = 250;
@@ -13,12 +13,7 @@ export const RETRY_MAX_DELAY_MS = 2_000;
  * (1503), though the agent never left.
  */
 export function worthRetrying(error: SessionSyncError): boolean {
-  return REPEATABLE_METHODS.has(error.method) && lostOnTheWay(error);
-}
-
-/** LiveKit lost the command or its reply (1501, 1502, 1503, 1505): it may or may not have run. */
-export function lostOnTheWay(error: SessionSyncError): boolean {
-  return error.rpcCode !== null && REPLY_LOST_RPC_CODES.has(error.rpcCode);
+  return REPEATABLE_METHODS.has(error.method) && error.replyLost;
 }
 
 /** Backoff schedule: the delay before each further send, or null once `deadline` would pass. */

@@ -6,7 +6,7 @@ import type { Room } from 'livekit-client';
 
 import { SessionSyncError } from './errors.js';
 import type { SessionSyncMethod } from './generated/index.js';
-import { Backoff, lostOnTheWay, sleep, worthRetrying } from './retry.js';
+import { Backoff, sleep, worthRetrying } from './retry.js';
 import type { AgentInfo, SessionConfig } from './types.js';
 
 export interface CommandSend {
@@ -47,7 +47,7 @@ export async function sendCommand(send: CommandSend, agent: AgentInfo): Promise<
       return { response, agent };
     } catch (err) {
       const error = SessionSyncError.fromRpc(send.method, err);
-      const readBack = send.readBack && lostOnTheWay(error) ? send.readBack.bind(send) : null;
+      const readBack = send.readBack && error.replyLost ? send.readBack.bind(send) : null;
       const delay = (worthRetrying(error) || readBack) && !send.stopped() ? backoff.next() : null;
       const back = delay === null ? null : await sleep(delay).then(() => send.agentReachable(backoff.remaining));
       if (!back) throw error;
