@@ -5,10 +5,10 @@ the framework's drain does not hand jobs on. This service closes both gaps with 
 own means: every node posts its webhooks here (`webhook.urls` in the server config); on
 `participant_left` for an agent whose room still holds a live session record
 (`agent/replacement.py`) it creates an agent dispatch with the same agent name, and the new
-agent continues the session from the record.
+agent continues the session from the record. A room whose agents keep leaving gets at most
+`DISPATCHER_MAX_AGENTS_PER_ROOM` new ones within `DISPATCHER_BUDGET_SECONDS`.
 
-    python -m agent.dispatcher        # LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET;
-                                      # DISPATCHER_HOST (127.0.0.1), DISPATCHER_PORT (7870)
+    python -m agent.dispatcher        # settings: `DispatcherSettings` (environment, `.env`)
 
 One instance serves every node of a cluster; it keeps no state that matters across restarts
 (the record lives in the room), so running it under a supervisor is enough.
@@ -18,19 +18,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import time
 from collections import OrderedDict
+from typing import Annotated, Literal
 
 from aiohttp import ClientError, web
 from livekit import api
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .replacement import AgentLeft, Verdict, agent_left, judge
+from .replacement import AgentLeft, DispatchBudget, Verdict, agent_left, judge
+from .settings_messages import describe_errors
 
 logger = logging.getLogger("agent.dispatcher")
 
-DEFAULT_PORT = 7870
+Required = Annotated[str, Field(min_length=1)]
+
+
+class DispatcherSettings(BaseSettings):
+    """The dispatch service's settings: environment variables of the same name in capitals."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_ignore_empty=True, frozen=True
+    )
+
+    livekit_url: Required
+    livekit_api_key: Required
+    livekit_api_secret: SecretStr = Field(min_length=1)
+    dispatcher_host: str = "127.0.0.1"
+    """Where webhooks are received: `0.0.0.0` when the nodes run on other machines."""
+    dispatcher_port: int = Field(7870, ge=1, le=65535)
+    dispatcher_max_agents_per_room: int = Field(10, ge=0)
+    """New agents one room may get within `dispatcher_budget_seconds` (0: no limit), so that
+    agents that fail as they start are not replaced for ever."""
+    dispatcher_budget_seconds: float = Field(300.0, gt=0, allow_inf_nan=False)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 MAX_PENDING = 1000
 """Rooms being looked at at once; past this a webhook is refused (503) and the server retries."""
 REMEMBERED = 10_000
@@ -40,14 +65,18 @@ ATTEMPTS = 5
 
 
 class DispatchService:
-    def __init__(self, url: str, api_key: str, api_secret: str) -> None:
+    def __init__(
+        self, url: str, api_key: str, api_secret: str, budget: DispatchBudget | None = None
+    ) -> None:
         self._url, self._key, self._secret = url, api_key, api_secret
         self._receiver = api.WebhookReceiver(api.TokenVerifier(api_key, api_secret))
         self._lkapi: api.LiveKitAPI | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._answered: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._budget = budget or DispatchBudget()
         self.dispatched = 0
         self.declined = 0
+        self.limited = 0
         self.failed = 0
 
     def app(self) -> web.Application:
@@ -73,6 +102,7 @@ class DispatchService:
             {
                 "dispatched": self.dispatched,
                 "declined": self.declined,
+                "limited": self.limited,
                 "failed": self.failed,
                 "pending": len(self._tasks),
             }
@@ -105,8 +135,22 @@ class DispatchService:
         for attempt in range(ATTEMPTS):
             try:
                 verdict = await self._judge(left)
-                if verdict.dispatch:
+                if not verdict.dispatch:
+                    self.declined += 1
+                    logger.info("no new agent for room %s: %s", left.room, verdict.reason)
+                elif not self._budget.allows(left.room, time.monotonic()):
+                    self.limited += 1
+                    logger.error(
+                        "no new agent for room %s: %d were dispatched there within %.0f s and "
+                        "left again (%s)",
+                        left.room,
+                        self._budget.limit,
+                        self._budget.window,
+                        verdict.reason,
+                    )
+                else:
                     await self._dispatch(left)
+                    self._budget.spend(left.room, time.monotonic())
                     self.dispatched += 1
                     logger.info(
                         "dispatched agent %r to room %s for session %s (agent %s left %.2f s ago)",
@@ -116,9 +160,6 @@ class DispatchService:
                         left.identity,
                         max(0.0, time.time() - left.at),
                     )
-                else:
-                    self.declined += 1
-                    logger.info("no new agent for room %s: %s", left.room, verdict.reason)
                 return
             except (api.TwirpError, ClientError, OSError, TimeoutError) as e:  # refused, or away
                 logger.warning("room %s: the server API failed, try %d: %r", left.room, attempt, e)
@@ -144,26 +185,24 @@ class DispatchService:
 
 
 def main() -> None:
-    missing = [
-        name
-        for name in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
-        if not os.environ.get(name)
-    ]
-    if missing:
-        sys.exit(f"session-sync dispatcher: set {', '.join(missing)}")
-    port_text = os.environ.get("DISPATCHER_PORT") or str(DEFAULT_PORT)
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        sys.exit(f"session-sync dispatcher: DISPATCHER_PORT is not a port number: {port_text!r}")
-    host = os.environ.get("DISPATCHER_HOST") or "127.0.0.1"
+    try:
+        settings = DispatcherSettings()  # type: ignore[call-arg]  # read from the environment
+    except ValidationError as exc:
+        problems = describe_errors(DispatcherSettings.model_fields, exc.errors())
+        sys.exit("session-sync dispatcher: " + "\n".join(problems))
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    limit = settings.dispatcher_max_agents_per_room
     service = DispatchService(
-        os.environ["LIVEKIT_URL"], os.environ["LIVEKIT_API_KEY"], os.environ["LIVEKIT_API_SECRET"]
+        settings.livekit_url,
+        settings.livekit_api_key,
+        settings.livekit_api_secret.get_secret_value(),
+        DispatchBudget(limit or None, settings.dispatcher_budget_seconds),
     )
-    logger.info("listening for LiveKit webhooks on http://%s:%s/", host, port_text)
-    web.run_app(service.app(), host=host, port=int(port_text), print=None, access_log=None)
+    host, port = settings.dispatcher_host, settings.dispatcher_port
+    logger.info("listening for LiveKit webhooks on http://%s:%s/", host, port)
+    web.run_app(service.app(), host=host, port=port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

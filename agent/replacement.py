@@ -5,10 +5,19 @@ agent that ends its session clears the session record in the room metadata befor
 an agent that crashed, was killed, or handed its session on while its worker drains leaves
 the record live. A live record with no other agent of the same name in the room calls for a
 new dispatch: the new agent reads the record and continues the session.
+
+No record calls for nothing, even with a user still in the room: the user may have ended the
+session, and a new agent would start one they did not ask for (and, for a voice type, listen
+again). So an agent that dies before its first record, or an idle one whose worker drains,
+is not replaced (docs/deployment.md, "Limits").
+
+A room whose agents keep leaving (one that fails as it starts, say) gets at most
+`DispatchBudget.limit` new agents within its `window`, so the service cannot feed a loop.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -72,3 +81,32 @@ def judge(
         if same_agent and participant.identity != left.identity:
             return Verdict(False, f"agent {participant.identity} is already in the room")
     return Verdict(True, "the session record is live", record.session_id)
+
+
+class DispatchBudget:
+    """At most `limit` new agents per room (None: no limit) within `window` seconds;
+    remembers the `rooms` rooms most recently given one."""
+
+    def __init__(self, limit: int | None = 10, window: float = 300.0, rooms: int = 10_000) -> None:
+        self.limit, self.window, self._rooms = limit, window, rooms
+        self._sent: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allows(self, room: str, now: float) -> bool:
+        """Whether `room` may have another agent at `now` (monotonic seconds)."""
+        return self.limit is None or len(self._recent(room, now)) < self.limit
+
+    def spend(self, room: str, now: float) -> None:
+        """A new agent was dispatched to `room` at `now`."""
+        recent = self._recent(room, now)
+        recent.append(now)
+        self._sent[room] = recent  # most recent last: the oldest room is forgotten first
+        while len(self._sent) > self._rooms:
+            self._sent.popitem(last=False)
+
+    def _recent(self, room: str, now: float) -> deque[float]:
+        sent = self._sent.pop(room, deque())
+        while sent and sent[0] <= now - self.window:
+            sent.popleft()
+        if sent:
+            self._sent[room] = sent
+        return sent

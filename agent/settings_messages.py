@@ -65,6 +65,9 @@ def _accepted(fields: Fields, field: str, error: ErrorDetails) -> str:
         return str(ctx["error"])
     if kind in ("string_type", "string_sub_type"):
         return "must be text"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        limits = _number_range(fields, field)
+        return "must be a whole number" + (f" {limits}" if limits else "")
     return str(error["msg"])
 
 
@@ -93,6 +96,9 @@ def describe_errors(fields: Fields, errors: list[ErrorDetails]) -> list[str]:
             if field in seen:  # a union reports once per member; one line is enough
                 continue
             seen.add(field)
+            if error["type"] == "missing":
+                problems.append(f"{env_name(field)} is not set: it is required")
+                continue
             value = _show(field, error["input"])
             line = f"{env_name(field)}={value} is not accepted: {_accepted(fields, field, error)}"
         problems.append(line)

@@ -161,7 +161,8 @@ async def main(args: argparse.Namespace) -> int:
     if not modes or any(m not in ("drain", "kill") for m in modes):
         print(f"--modes takes drain and/or kill, not {args.modes!r}")
         return 2
-    with running_dispatcher(found):
+    # Every round sends one room a new agent: no per-room limit on how many.
+    with running_dispatcher(found, DISPATCHER_MAX_AGENTS_PER_ROOM="0"):
         # Three workers over the two nodes: one stopped, one taking over, one starting.
         nodes = found.nodes
         workers = [start_worker(nodes[i % len(nodes)], AGENT) for i in range(SLOTS)]

@@ -93,7 +93,7 @@ def kill_group(worker: Worker) -> None:
 class Dispatcher:
     """`python -m agent.dispatcher` on the cluster's webhook port; its log is kept."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, **settings: str) -> None:
         node = cluster.nodes[0]
         env = {
             **os.environ,
@@ -101,6 +101,7 @@ class Dispatcher:
             "LIVEKIT_API_KEY": node.api_key,
             "LIVEKIT_API_SECRET": node.api_secret,
             "DISPATCHER_PORT": str(cluster.webhook_port),
+            **settings,
         }
         LOGS.mkdir(parents=True, exist_ok=True)
         self.log_path = LOGS / f"e2e-dispatcher-{time.strftime('%H%M%S')}-{os.getpid()}.log"
@@ -141,8 +142,9 @@ class Dispatcher:
 
 
 @contextlib.contextmanager
-def running_dispatcher(cluster: Cluster) -> Iterator[Dispatcher]:
-    dispatcher = Dispatcher(cluster)
+def running_dispatcher(cluster: Cluster, **settings: str) -> Iterator[Dispatcher]:
+    """The dispatch service, with `settings` (`DISPATCHER_...`) on top of the cluster's."""
+    dispatcher = Dispatcher(cluster, **settings)
     try:
         dispatcher.wait_ready()
         yield dispatcher
