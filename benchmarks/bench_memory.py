@@ -34,18 +34,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import math
 import os
 import signal
 import statistics
-import subprocess
 import sys
-import threading
 import time
 import uuid
 import wave
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,8 +49,9 @@ import numpy as np
 from livekit import api, rtc
 from livekit.agents.utils.hw.cpu import get_cpu_monitor
 
+from support.worker_process import Worker
+
 REPO = Path(__file__).resolve().parents[1]
-LOGS = REPO / ".tools" / "logs"
 SPEECH = REPO / "tests" / "fixtures" / "say_good_morning.wav"
 SILENCE_SECONDS = 20.0
 """Between two plays of the recording: pocketsphinx decodes each utterance (about 0.5-0.9
@@ -108,79 +105,6 @@ def tree_pss_mb(pid: int) -> tuple[float, int]:
             total += smaps_pss_kib(member)
             count += 1
     return total / 1024, count
-
-
-class WorkerProcess:
-    """A worker in a child process and its own process group; its output goes to a log."""
-
-    def __init__(self, variant: str, env: Mapping[str, str]) -> None:
-        who, executor = variant.split("-")
-        command = ["-m", "agent"] if who == "ours" else ["-m", "benchmarks.bare_voice_worker"]
-        self.agent_name = f"bench-memory-{variant}-{uuid.uuid4().hex[:6]}"
-        environment = {
-            **os.environ,
-            **env,
-            "AGENT_NAME": self.agent_name,
-            "JOB_EXECUTOR": executor,
-            "HEALTH_PORT": "0",
-        }
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOGS / f"bench-memory-{variant}-{time.strftime('%H%M%S')}.log"
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-        self.process = subprocess.Popen(
-            [sys.executable, *command, "start"],
-            cwd=REPO,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_stop_with_parent,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        with self.log_path.open("w") as log:
-            for raw in self.process.stdout:
-                line = raw.decode(errors="replace").rstrip()
-                log.write(line + "\n")
-                log.flush()
-                with self._lock:
-                    self._lines.append(line)
-
-    def said(self, *texts: str) -> int:
-        with self._lock:
-            return sum(any(text in line for text in texts) for line in self._lines)
-
-    async def wait_for(self, *texts: str, count: int = 1, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.said(*texts) < count:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited; see {self.log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the worker never said {texts!r}; see {self.log_path}")
-            await asyncio.sleep(0.5)
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self._reader.join(5)
-
-
-_prctl = ctypes.CDLL(None).prctl  # looked up here: the child of a fork should not dlopen
-
-
-def _stop_with_parent() -> None:
-    """In the worker, before it runs: SIGTERM it if this benchmark dies without stopping it."""
-    _prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 def read_speech() -> tuple[int, np.ndarray]:
@@ -290,23 +214,44 @@ WORKER_ENV = {
 }
 
 
+async def until_said(worker: Worker, *texts: str, count: int = 1, timeout: float) -> None:
+    """Wait, without blocking the loop, until `count` of the worker's lines each hold one of
+    `texts` (the framework logs a different line for a warm process and a warm thread)."""
+    deadline = time.monotonic() + timeout
+    while sum(worker.count(text) for text in texts) < count:
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"the worker exited; see {worker.log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker never said {texts!r}; see {worker.log_path}")
+        await asyncio.sleep(0.5)
+
+
+def start_worker(variant: str, agent_name: str) -> Worker:
+    """`python -m agent start` or the bare worker, in its own process group."""
+    who, executor = variant.split("-")
+    env = {**WORKER_ENV, "AGENT_NAME": agent_name, "JOB_EXECUTOR": executor, "HEALTH_PORT": "0"}
+    module = "agent" if who == "ours" else "benchmarks.bare_voice_worker"
+    return Worker("start", env, module=module, stop_with_parent=True)
+
+
 async def run_variant(variant: str, levels: list[int], settle: float) -> list[Level]:
     url, key = os.environ["LIVEKIT_URL"], os.environ["LIVEKIT_API_KEY"]
     secret = os.environ["LIVEKIT_API_SECRET"]
-    worker = WorkerProcess(variant, WORKER_ENV)
+    agent_name = f"bench-memory-{variant}-{uuid.uuid4().hex[:6]}"
+    worker = start_worker(variant, agent_name)
     apps: list[App] = []
     rows: list[Level] = []
     try:
         progress(f"{variant}: starting the worker (log: {worker.log_path})")
-        await worker.wait_for("registered worker", timeout=180)
-        await worker.wait_for(*INITIALIZED, count=IDLE_PROCESSES, timeout=180)
+        await until_said(worker, "registered worker", timeout=180)
+        await until_said(worker, *INITIALIZED, count=IDLE_PROCESSES, timeout=180)
         await asyncio.sleep(5)
         pss, count = await sample(worker.process.pid)
         rows.append(Level(0, pss, count, 0, 0))
         progress(f"{variant}: idle: {pss:.0f} MB PSS over {count} processes")
         for level in levels:
             while len(apps) < level:
-                apps.append(await open_room(url, key, secret, worker.agent_name))
+                apps.append(await open_room(url, key, secret, agent_name))
                 progress(f"{variant}: room {len(apps)} has its agent")
             await asyncio.sleep(settle)
             # A voice job's memory includes what its models write while they work: wait
@@ -319,7 +264,7 @@ async def run_variant(variant: str, levels: list[int], settle: float) -> list[Le
             # Each job took a warm process (or thread); measure once the framework has
             # warmed their replacements, so that every level holds the same idle ones.
             with contextlib.suppress(RuntimeError):
-                await worker.wait_for(*INITIALIZED, count=level + IDLE_PROCESSES, timeout=120)
+                await until_said(worker, *INITIALIZED, count=level + IDLE_PROCESSES, timeout=120)
             pss, count = await sample(worker.process.pid)
             heard = sum(app.turns > 0 for app in apps)
             agents = sum(app.agent_joined() for app in apps)

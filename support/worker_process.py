@@ -1,5 +1,5 @@
 """The worker as users run it (`python -m agent start|dev`), in a child process, for the e2e
-tests and the benchmarks.
+tests and the benchmarks; or another worker module run the same way (`module=`).
 
 A worker can reach the server through a relay the test holds: cutting the relay drops the
 agent's signalling connection (the one its attributes travel on) and refuses it until the relay
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -35,6 +36,17 @@ OFFLINE = {
     "LLM_MODEL": "none",
     "LOG_LEVEL": "INFO",
 }
+
+
+_prctl = getattr(ctypes.CDLL(None), "prctl", None)
+"""Looked up here, in the parent: the child of a fork should not load symbols. Linux only."""
+
+
+def _stop_with_parent() -> None:
+    """In the child, before it runs: SIGTERM it if the thread that started it exits first
+    (the whole process, when started from the main thread)."""
+    assert _prctl is not None
+    _prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -105,9 +117,21 @@ class Relay:
 
 
 class Worker:
-    """One `python -m agent` process; its output is kept in memory and in `log_path`."""
+    """One `python -m <module> <mode>` process (`agent` unless told); its output is kept in
+    memory and in `log_path`. With `stop_with_parent`, it is sent SIGTERM if this process dies
+    without stopping it (a benchmark killed from outside)."""
 
-    def __init__(self, mode: str, env: Mapping[str, str], *, relayed: bool = False) -> None:
+    def __init__(
+        self,
+        mode: str,
+        env: Mapping[str, str],
+        *,
+        relayed: bool = False,
+        module: str = "agent",
+        stop_with_parent: bool = False,
+    ) -> None:
+        if stop_with_parent and _prctl is None:
+            raise RuntimeError("stop_with_parent needs Linux (prctl PR_SET_PDEATHSIG)")
         self.mode = mode
         self.lines: list[str] = []
         self._changed = threading.Condition()
@@ -119,20 +143,23 @@ class Worker:
             environment["LIVEKIT_URL"] = f"{url.scheme}://127.0.0.1:{self.relay.port}"
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "agent", mode],
+                [sys.executable, "-m", module, mode],
                 cwd=REPO,
                 env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its job processes are stopped with it
+                preexec_fn=_stop_with_parent if stop_with_parent else None,
             )
         except BaseException:
             if self.relay is not None:
                 self.relay.close()
             raise
         LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOGS / f"e2e-worker-{mode}-{time.strftime('%H%M%S')}-{self.process.pid}.log"
+        name = "worker" if module == "agent" else module.rsplit(".", 1)[-1]
+        stamp = f"{time.strftime('%H%M%S')}-{self.process.pid}"
+        self.log_path = LOGS / f"e2e-{name}-{mode}-{stamp}.log"
         STARTED.append(self.log_path)
         self._reader = threading.Thread(target=self._read, name="e2e-worker-log", daemon=True)
         self._reader.start()
