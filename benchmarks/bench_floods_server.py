@@ -63,13 +63,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import time
 
 from support.faults.flood_server import flood_on_server
 from support.faults.flood_traffic import SCENARIOS, FloodResult
-from support.livekit_server import HOW_TO_RUN, ServerInfo
+from support.livekit_server import HOW_TO_RUN, ServerInfo, server_from_env
 
 Row = tuple[str, str, bool]
 
@@ -117,11 +116,10 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def _server() -> ServerInfo:
-    needed = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
-    missing = [name for name in needed if not os.environ.get(name)]
-    if missing:
-        raise SystemExit(f"set {', '.join(missing)}, or {HOW_TO_RUN}")
-    return ServerInfo(*(os.environ[name] for name in needed))
+    found = server_from_env()
+    if isinstance(found, str):
+        raise SystemExit(f"{found}; {HOW_TO_RUN}")
+    return found
 
 
 if __name__ == "__main__":

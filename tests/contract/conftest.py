@@ -28,7 +28,7 @@ from livekit.plugins.session_sync.testing import (
     SessionSyncClient,
     eventually,
 )
-from support.livekit_server import ServerInfo, new_room_name, require_server
+from support.livekit_server import ServerInfo, new_room_name
 
 AGENT = "agent"
 USER = "user"
@@ -192,7 +192,9 @@ class ServerBackend(Backend):
 @pytest.fixture(params=["memory", "livekit"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     chosen: Backend = (
-        MemoryBackend() if request.param == "memory" else ServerBackend(require_server())
+        MemoryBackend()
+        if request.param == "memory"
+        else ServerBackend(request.getfixturevalue("info"))
     )
     try:
         yield chosen

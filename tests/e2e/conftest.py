@@ -8,7 +8,7 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from support.e2e_app import AGENT_NAME
-from support.livekit_server import ServerInfo, require_server
+from support.livekit_server import ServerInfo
 from support.worker_process import STARTED, Worker, free_port, running_worker
 
 REJOIN_GRACE_SECONDS = 10.0
@@ -28,11 +28,6 @@ def worker_env(info: ServerInfo, **settings: str) -> dict[str, str]:
         "LIVEKIT_API_SECRET": info.api_secret,
         **settings,
     }
-
-
-@pytest.fixture(scope="session")
-def info() -> ServerInfo:
-    return require_server()
 
 
 @pytest.fixture(scope="session")
