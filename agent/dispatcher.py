@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 
 from aiohttp import ClientError, web
 from livekit import api
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .replacement import AgentLeft, DispatchBudget, Verdict, agent_left, judge
@@ -54,6 +54,12 @@ class DispatcherSettings(BaseSettings):
     agents that fail as they start are not replaced for ever."""
     dispatcher_budget_seconds: float = Field(300.0, gt=0, allow_inf_nan=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        # As the worker, which reads the same `.env`: "debug" is DEBUG.
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 MAX_PENDING = 1000
@@ -138,7 +144,7 @@ class DispatchService:
                 if not verdict.dispatch:
                     self.declined += 1
                     logger.info("no new agent for room %s: %s", left.room, verdict.reason)
-                elif not self._budget.allows(left.room, time.monotonic()):
+                elif not self._budget.take(left.room, time.monotonic()):
                     self.limited += 1
                     logger.error(
                         "no new agent for room %s: %d were dispatched there within %.0f s and "
@@ -149,8 +155,9 @@ class DispatchService:
                         verdict.reason,
                     )
                 else:
+                    # Taken before the call, so that departures in flight at once cannot
+                    # overrun it; a call that fails and is tried again takes another.
                     await self._dispatch(left)
-                    self._budget.spend(left.room, time.monotonic())
                     self.dispatched += 1
                     logger.info(
                         "dispatched agent %r to room %s for session %s (agent %s left %.2f s ago)",

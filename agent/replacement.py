@@ -85,28 +85,22 @@ def judge(
 
 class DispatchBudget:
     """At most `limit` new agents per room (None: no limit) within `window` seconds;
-    remembers the `rooms` rooms most recently given one."""
+    remembers the `rooms` rooms most recently seen."""
 
     def __init__(self, limit: int | None = 10, window: float = 300.0, rooms: int = 10_000) -> None:
         self.limit, self.window, self._rooms = limit, window, rooms
         self._sent: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def allows(self, room: str, now: float) -> bool:
-        """Whether `room` may have another agent at `now` (monotonic seconds)."""
-        return self.limit is None or len(self._recent(room, now)) < self.limit
-
-    def spend(self, room: str, now: float) -> None:
-        """A new agent was dispatched to `room` at `now`."""
-        recent = self._recent(room, now)
-        recent.append(now)
-        self._sent[room] = recent  # most recent last: the oldest room is forgotten first
-        while len(self._sent) > self._rooms:
-            self._sent.popitem(last=False)
-
-    def _recent(self, room: str, now: float) -> deque[float]:
-        sent = self._sent.pop(room, deque())
-        while sent and sent[0] <= now - self.window:
-            sent.popleft()
-        if sent:
-            self._sent[room] = sent
-        return sent
+    def take(self, room: str, now: float) -> bool:
+        """Take one of `room`'s new agents at `now` (monotonic seconds); False if none is left."""
+        recent = self._sent.pop(room, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        taken = self.limit is None or len(recent) < self.limit
+        if taken:
+            recent.append(now)
+        if recent:
+            self._sent[room] = recent  # most recent last: the oldest room is forgotten first
+            while len(self._sent) > self._rooms:
+                self._sent.popitem(last=False)
+        return taken

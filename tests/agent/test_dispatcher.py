@@ -13,9 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from google.protobuf.json_format import MessageToJson
 from livekit import api
 from livekit.protocol import models, webhook
+from pydantic import SecretStr
 
 from agent import dispatcher
-from agent.dispatcher import DispatchService
+from agent.dispatcher import DispatcherSettings, DispatchService
 from agent.replacement import (
     AGENT_NAME_ATTRIBUTE,
     AgentLeft,
@@ -112,24 +113,21 @@ async def test_a_webhook_not_signed_with_the_servers_key_is_refused() -> None:
 
 def test_a_room_gets_at_most_the_budgets_new_agents_within_its_window() -> None:
     budget = DispatchBudget(limit=2, window=60.0)
-    for now in (0.0, 10.0):
-        assert budget.allows("r1", now)
-        budget.spend("r1", now)
-    assert not budget.allows("r1", 59.0)
-    assert budget.allows("r2", 59.0)  # counted per room
-    assert budget.allows("r1", 60.5)  # the first has left the window
+    assert budget.take("r1", 0.0) and budget.take("r1", 10.0)
+    assert not budget.take("r1", 59.0)
+    assert budget.take("r2", 59.0)  # counted per room
+    assert budget.take("r1", 60.5)  # the first has left the window
+    assert not budget.take("r1", 61.0)
 
 
 def test_no_budget_limit_and_a_bounded_memory_of_rooms() -> None:
     unlimited = DispatchBudget(limit=None)
-    for _ in range(100):
-        unlimited.spend("r1", 0.0)
-    assert unlimited.allows("r1", 0.0)
+    assert all(unlimited.take("r1", 0.0) for _ in range(100))
     small = DispatchBudget(limit=1, window=60.0, rooms=2)
     for room in ("r1", "r2", "r3"):
-        small.spend(room, 0.0)
-    assert small.allows("r1", 1.0)  # forgotten: the oldest of three rooms, memory for two
-    assert not small.allows("r3", 1.0)
+        assert small.take(room, 0.0)
+    assert small.take("r1", 1.0)  # forgotten: the oldest of three rooms, memory for two
+    assert not small.take("r3", 1.0)
 
 
 class OfflineService(DispatchService):
@@ -168,6 +166,8 @@ def test_a_bad_setting_stops_the_service_with_its_name_and_value(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no `.env`
+    for name in DispatcherSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("LIVEKIT_URL", "ws://127.0.0.1:7880")
     monkeypatch.setenv("LIVEKIT_API_KEY", KEY)
     monkeypatch.delenv("LIVEKIT_API_SECRET", raising=False)
@@ -182,3 +182,16 @@ def test_a_bad_setting_stops_the_service_with_its_name_and_value(
         "must be a whole number 1 or more and at most 65535",
         "DISPATCHER_MAX_AGENTS_PER_ROOM='-1' is not accepted: must be 0 or more",
     ]
+
+
+def test_the_service_reads_its_log_level_in_any_case_as_the_worker_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = DispatcherSettings(
+        livekit_url="ws://127.0.0.1:7880",
+        livekit_api_key=KEY,
+        livekit_api_secret=SecretStr(SECRET),
+        log_level=" debug",  # type: ignore[arg-type]  # as written in an environment
+    )
+    assert settings.log_level == "DEBUG"

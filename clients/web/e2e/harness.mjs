@@ -74,24 +74,28 @@ function start(name, args, env) {
   };
   mkdirSync(join(WEB, 'test-results'), { recursive: true });
   const file = createWriteStream(join(WEB, 'test-results', `${name}.log`));
-  // A pipe delivers chunks, not lines: the tail of a chunk waits for the rest of its line.
-  const partial = { stdout: '', stderr: '' };
-  const keep = (stream, chunk) => {
-    file.write(chunk);
-    const parts = (partial[stream] + chunk).split('\n');
-    partial[stream] = parts.pop();
-    for (const line of parts) {
-      if (!line) continue;
-      lines.push(line);
-      for (const w of watchers) if (w.matches(line)) w.found(line);
-    }
+  const add = (line) => {
+    if (!line) return;
+    lines.push(line);
+    for (const w of watchers) if (w.matches(line)) w.found(line);
     if (lines.length > 400) lines.splice(0, lines.length - 400);
   };
-  // Decoded as a stream, so a character split between chunks stays whole.
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => keep('stdout', chunk));
-  child.stderr.on('data', (chunk) => keep('stderr', chunk));
+  // A pipe delivers chunks, not lines: the tail of a chunk waits for the rest of its line,
+  // or for the end of the stream.
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream.setEncoding('utf8'); // decoded as a stream: a character split between chunks stays whole
+    stream.on('data', (chunk) => {
+      file.write(chunk);
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop();
+      parts.forEach(add);
+    });
+    stream.on('end', () => {
+      add(partial);
+      partial = '';
+    });
+  }
   return {
     name,
     child,
