@@ -131,7 +131,7 @@ def main(argv: list[str]) -> None:
         # Only the console loads its in-memory room and simulated app; `start` never does.
         from .console import console_entrypoint
 
-        server = build_server(settings, console_entrypoint)
+        server = build_server(settings, console_entrypoint, on_session_end=None)
         # Justified: on Ctrl-C the framework's console (cli/_legacy.py) schedules
         # AgentServer.aclose a second time, on a loop already closed; it never runs.
         warnings.filterwarnings(

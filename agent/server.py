@@ -221,9 +221,17 @@ class HandingOverServer(SessionSyncServer, HandoverServer):
     """ON_DRAIN=hand_over, with the same load and refusals."""
 
 
-def build_server(settings: Settings, job: Entrypoint = entrypoint) -> SessionSyncServer:
-    """The worker, running `job` for each session: the worker's own entrypoint, or the
-    console's, which joins an in-memory room instead."""
+SessionEnd = Callable[[JobContext], Coroutine[None, None, None]]
+
+
+def build_server(
+    settings: Settings,
+    job: Entrypoint = entrypoint,
+    on_session_end: SessionEnd | None = end_session_sync,
+) -> SessionSyncServer:
+    """The worker, running `job` for each session and `on_session_end` as each job ends: the
+    worker's own, or the console's, which joins an in-memory room instead and has no room
+    session to end or hand on (None)."""
     if settings.on_drain == "hand_over":
         prepare_handover_mark()  # before the job processes start, so that they inherit it
     kind = HandingOverServer if settings.on_drain == "hand_over" else SessionSyncServer
@@ -240,7 +248,7 @@ def build_server(settings: Settings, job: Entrypoint = entrypoint) -> SessionSyn
     )
     server.worker_load = worker_load(settings, server)
     server.load_fnc = server.worker_load
-    server.rtc_session(agent_name=settings.agent_name, on_session_end=end_session_sync)(job)
+    server.rtc_session(agent_name=settings.agent_name, on_session_end=on_session_end)(job)
     return server
 
 

@@ -170,6 +170,8 @@ def test_console_walks_the_four_scenarios_with_say(console: Terminal) -> None:
     assert_no_spinner_left(console)
     assert "was never awaited" not in console.seen
     assert "Traceback" not in console.seen
+    # The worker's end of a room's session is not the console's: it would say none started.
+    assert "before its session started" not in console.seen
 
 
 def test_a_character_split_across_reads_is_read_whole() -> None:
