@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
@@ -134,8 +135,34 @@ class LiveKitRoom:
         return None if participant is None else participant.attributes
 
     async def set_attributes(self, attributes: Mapping[str, str]) -> None:
-        await self._room.local_participant.set_attributes(dict(attributes))
-        self._echo.sent(attributes)
+        """Done when the SDK acknowledges the update, or when the server echoes it back,
+        whichever comes first: the SDK (livekit 1.1.21) sometimes never hands on the
+        server's acknowledgement, and an update waiting for it holds up every later one."""
+        update = dict(attributes)
+        local = self._room.local_participant
+        echoed = asyncio.Event()
+
+        def on_changed(_: Mapping[str, str], participant: rtc.Participant) -> None:
+            # "" removes an attribute, which then reads as "".
+            shown = participant.attributes
+            if participant.identity == local.identity and all(
+                shown.get(key, "") == value for key, value in update.items()
+            ):
+                echoed.set()
+
+        self._room.on("participant_attributes_changed", on_changed)
+        acknowledged = asyncio.ensure_future(local.set_attributes(update))
+        echo = asyncio.ensure_future(echoed.wait())
+        try:
+            await asyncio.wait({acknowledged, echo}, return_when=asyncio.FIRST_COMPLETED)
+            if acknowledged.done():
+                acknowledged.result()  # the SDK's error, if it refused the update
+        finally:
+            self._room.off("participant_attributes_changed", on_changed)
+            for waiting in (acknowledged, echo):
+                waiting.cancel()
+            await asyncio.gather(acknowledged, echo, return_exceptions=True)
+        self._echo.sent(update)
 
     async def send_data(
         self, payload: bytes, *, topic: str, destinations: Sequence[str] = ()
